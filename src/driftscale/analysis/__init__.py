@@ -1,0 +1,1 @@
+"""analysis (see the package index in driftscale/__init__.py)."""

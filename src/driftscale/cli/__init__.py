@@ -1,0 +1,54 @@
+"""The ``driftscale`` command line (Typer): one module per command, registered here.
+
+Every command has ``--help`` with an example, ``--seed``, ``--out`` (no overwrite without
+``--force``) and ``--json`` where it computes numbers.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import typer
+
+from driftscale.cli.demo import demo
+from driftscale.cli.forward import forward
+
+app = typer.Typer(
+    name="driftscale",
+    help="Compute, verify and compare drift-diffusion scale-spaces: probabilistic diffusion "
+    "(DDPM) and osmosis filtering. Start with `driftscale demo`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.command()(demo)
+app.command()(forward)
+
+
+@app.command()
+def env() -> None:
+    """Print the versions of driftscale and its dependencies (paste them into bug reports)."""
+    typer.echo(f"python {platform.python_version()} ({platform.platform()})")
+    for dist in (
+        "driftscale",
+        "numpy",
+        "scipy",
+        "scikit-image",
+        "scikit-learn",
+        "matplotlib",
+        "typer",
+        "tqdm",
+        "torch",
+    ):
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        typer.echo(f"{dist} {version}")
+
+
+def main() -> None:
+    """Entry point of the ``driftscale`` script."""
+    app()

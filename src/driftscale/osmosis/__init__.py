@@ -1,0 +1,1 @@
+"""osmosis (see the package index in driftscale/__init__.py)."""

@@ -1,0 +1,1 @@
+"""pde (see the package index in driftscale/__init__.py)."""

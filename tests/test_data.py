@@ -1,0 +1,72 @@
+"""Data loading and value scaling: ranges, round trips, folders, and named errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import io
+
+from driftscale.data import ValueScale, load_dataset, load_digits, load_image, scale
+
+
+def test_cat_and_digits_defaults():
+    cat = load_image()
+    assert cat.shape == (300, 451, 3) and cat.dtype == np.float64
+    assert 0 <= cat.min() and cat.max() <= 255
+    grey = load_image("cat", grey=True, shape=(30, 45))
+    assert grey.shape == (30, 45)
+    digits = load_digits()
+    assert digits.values.shape == (1797, 8, 8) and digits.data_range == (0.0, 16.0)
+    assert digits.values.max() == 16.0
+
+
+@pytest.mark.parametrize("kind", ["unit", "raw", "zscore", "positive"])
+def test_value_scale_round_trip(kind, rng):
+    x = rng.uniform(0, 255, size=(5, 6))
+    vs = ValueScale.fit(x, kind=kind)
+    np.testing.assert_allclose(vs.invert(vs.apply(x)), x, rtol=1e-12)
+
+
+def test_value_scale_ranges():
+    x = np.array([0.0, 255.0])
+    np.testing.assert_allclose(scale(x, kind="unit"), [-1, 1])
+    np.testing.assert_allclose(scale(x, kind="positive"), [1, 256])
+    z = scale(np.array([1.0, 2.0, 3.0]), kind="zscore")
+    assert z.mean() == pytest.approx(0) and z.std() == pytest.approx(1)
+    np.testing.assert_allclose(
+        scale(np.array([0.0, 16.0]), kind="unit", data_range=(0, 16)), [-1, 1]
+    )
+
+
+def test_folder_of_images(tmp_path):
+    for k in range(3):
+        io.imsave(
+            tmp_path / f"im{k}.png", np.full((4, 5), 10 * k, dtype=np.uint8), check_contrast=False
+        )
+    ds = load_dataset(tmp_path)
+    assert ds.values.shape == (3, 4, 5) and ds.values[2, 0, 0] == 20.0
+    io.imsave(tmp_path / "odd.png", np.zeros((3, 3), dtype=np.uint8), check_contrast=False)
+    with pytest.raises(ValueError, match="must have the same shape"):
+        load_dataset(tmp_path)
+
+
+def test_sixteen_bit_images_map_to_0_255(tmp_path):
+    io.imsave(tmp_path / "a.tif", np.array([[0, 65535]], dtype=np.uint16), check_contrast=False)
+    np.testing.assert_allclose(load_image(tmp_path / "a.tif"), [[0.0, 255.0]])
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda p: load_image(p / "none.png"), FileNotFoundError, "does not exist"),
+        (lambda p: load_image(p), ValueError, "must be a file, got the folder"),
+        (lambda p: load_dataset(p / "none"), FileNotFoundError, "pass 'digits', 'cat'"),
+        (lambda p: load_dataset(p), ValueError, "holds no images"),
+        (lambda p: ValueScale.fit([1.0], kind="log"), ValueError, "`scale` must be one of"),
+        (lambda p: ValueScale.fit([1.0, 1.0], kind="zscore"), ValueError, "not constant"),
+        (lambda p: load_image("cat", shape=(0, 3)), ValueError, "`shape` must be"),
+    ],
+)
+def test_bad_input_is_named(tmp_path, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(tmp_path)
