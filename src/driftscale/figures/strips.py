@@ -58,7 +58,7 @@ def strip_grid(
     fig, axes = plt.subplots(
         len(rows),
         ncols,
-        figsize=(frame_width * ncols, (frame_width * aspect + 0.55) * len(rows) + 0.5),
+        figsize=(frame_width * ncols, (frame_width * aspect + 0.45) * len(rows) + 0.3),
         squeeze=False,
         layout="constrained",
     )
