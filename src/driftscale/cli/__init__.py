@@ -13,6 +13,7 @@ import typer
 
 from driftscale.cli.demo import demo
 from driftscale.cli.forward import forward
+from driftscale.cli.sample import sample_command
 
 app = typer.Typer(
     name="driftscale",
@@ -25,6 +26,7 @@ app = typer.Typer(
 
 app.command()(demo)
 app.command()(forward)
+app.command(name="sample")(sample_command)
 
 
 @app.command()

@@ -38,7 +38,13 @@ def _forward_part(out: Path, seed: int) -> dict[str, Any]:
 
 
 # Each part: (name, function(out_dir, seed) -> {"files": [...], "summary": {...}}).
-DEMO_PARTS: list[tuple[str, Any]] = [("forward", _forward_part)]
+def _reverse_part(out: Path, seed: int) -> dict[str, Any]:
+    from driftscale.cli.sample import demo_part
+
+    return demo_part(out, seed)
+
+
+DEMO_PARTS: list[tuple[str, Any]] = [("forward", _forward_part), ("reverse", _reverse_part)]
 
 
 def demo(
@@ -48,8 +54,9 @@ def demo(
 ) -> None:
     """Run the main job on the embedded data and write every figure to one folder.
 
-    Writes the forward film strip of the cat with the paper's beta = 0.02, and summary.json
-    with every number the figures show.
+    Writes the forward film strip of the cat with the paper's beta = 0.02; the exact reverse
+    process on the digits with its memorisation report; and summary.json with every number
+    the figures show.
 
     Example: driftscale demo --out driftscale-out --force
     """

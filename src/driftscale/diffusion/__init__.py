@@ -4,9 +4,38 @@
   exact semigroup jumps (:class:`ProbabilisticDiffusion`).
 - :mod:`~driftscale.diffusion.permutations` -- pixel permutations of Property 4
   (:class:`Permutation`).
+- :mod:`~driftscale.diffusion.denoisers` -- the :class:`Denoiser` interface E[u_0 | u_i = x] and
+  the exact denoisers of a finite data set, one point and Gaussian data (Section 3.2).
+- :mod:`~driftscale.diffusion.samplers` -- :func:`sample` with the DDPM, DDIM, reverse-SDE and
+  probability-flow ODE samplers over any :class:`Denoiser`.
+- :mod:`~driftscale.diffusion.reverse_point` -- the explicit reverse law for one starting point
+  (seed 002).
 """
 
+from driftscale.diffusion.denoisers import (
+    Denoiser,
+    DenoiserError,
+    ExactDenoiser,
+    GaussianDenoiser,
+    PointDenoiser,
+)
 from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.diffusion.permutations import Permutation
+from driftscale.diffusion.reverse_point import PointReverseLaw, reverse_point_law
+from driftscale.diffusion.samplers import SAMPLERS, SampleResult, sample, time_grid
 
-__all__ = ["Permutation", "ProbabilisticDiffusion"]
+__all__ = [
+    "SAMPLERS",
+    "Denoiser",
+    "DenoiserError",
+    "ExactDenoiser",
+    "GaussianDenoiser",
+    "Permutation",
+    "PointDenoiser",
+    "PointReverseLaw",
+    "ProbabilisticDiffusion",
+    "SampleResult",
+    "reverse_point_law",
+    "sample",
+    "time_grid",
+]
