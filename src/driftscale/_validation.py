@@ -6,7 +6,6 @@ is one. Functions return validated float64 arrays and never modify the caller's 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -152,8 +151,3 @@ def check_times(times: Any, *, name: str = "times") -> FloatArray:
     if np.any(np.diff(arr) < 0):
         raise ValueError(f"`{name}` must be sorted in increasing order, got {arr.tolist()}")
     return arr
-
-
-def isclose_int(x: float) -> bool:
-    """True when ``x`` is an integer value (used when parsing schedule strings)."""
-    return math.isfinite(x) and float(x).is_integer()
