@@ -6,16 +6,36 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from driftscale import ProbabilisticDiffusion, ScaleSpace
+from driftscale import HomogeneousDiffusion, Osmosis, ProbabilisticDiffusion, ScaleSpace
 
 
 def _grey(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(1.0, 2.0, size=(6, 7))  # positive, so every process accepts it
 
 
+class _Method:
+    """A scale-space with its ``trajectory`` method fixed, so each method meets the contract."""
+
+    def __init__(self, space, method):
+        self.space, self.method = space, method
+        self.name, self.stochastic = space.name, space.stochastic
+
+    def trajectory(self, f, times, *, rng=None):
+        return self.space.trajectory(f, times, rng=rng, method=self.method)
+
+    def steady_state(self, f):
+        return self.space.steady_state(f)
+
+
 SCALE_SPACES = {
     "diffusion-constant": (lambda: ProbabilisticDiffusion("constant:0.02"), [0, 3, 40]),
     "diffusion-cosine": (lambda: ProbabilisticDiffusion("cosine"), [0, 500, 1000]),
+    "osmosis": (lambda: Osmosis(guidance=np.linspace(1, 2, 42).reshape(6, 7)), [0.0, 1.0, 10.0]),
+    "osmosis-implicit": (
+        lambda: _Method(Osmosis(guidance=np.linspace(1, 2, 42).reshape(6, 7)), "implicit"),
+        [0.0, 1.0, 10.0],
+    ),
+    "homogeneous": (lambda: HomogeneousDiffusion(), [0.0, 1.0, 10.0]),
 }
 
 

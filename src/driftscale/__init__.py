@@ -8,13 +8,23 @@ The public API, re-exported from the modules that implement it:
 - the reverse process: :class:`Denoiser`, :class:`ExactDenoiser`, :class:`PointDenoiser`,
   :class:`GaussianDenoiser`, :func:`sample`, :class:`SampleResult`
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
+- osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
+  :func:`noise_guidance`
+- the PDE view: :class:`VPSDE`, :class:`FokkerPlanck1D`
+- properties: :func:`check_properties`, :class:`PropertyReport`
 - distributions: :class:`IsotropicGaussian`
 - protocols: :class:`ScaleSpace`, :class:`Distribution`
 """
 
-from driftscale.analysis.memorization import MemorizationReport, memorization_report
+from driftscale.analysis import (
+    MemorizationReport,
+    PropertyReport,
+    check_properties,
+    memorization_report,
+)
 from driftscale.data import Dataset, ValueScale, load_dataset, load_digits, load_image, scale
 from driftscale.diffusion import (
+    VPSDE,
     Denoiser,
     ExactDenoiser,
     GaussianDenoiser,
@@ -25,6 +35,8 @@ from driftscale.diffusion import (
     sample,
 )
 from driftscale.distributions import IsotropicGaussian
+from driftscale.osmosis import HomogeneousDiffusion, Osmosis, canonical_drift, noise_guidance
+from driftscale.pde import FokkerPlanck1D
 from driftscale.schedules import (
     Schedule,
     ScheduleError,
@@ -36,16 +48,21 @@ from driftscale.typing import Distribution, ScaleSpace
 __version__ = "0.1.0"
 
 __all__ = [
+    "VPSDE",
     "Dataset",
     "Denoiser",
     "Distribution",
     "ExactDenoiser",
+    "FokkerPlanck1D",
     "GaussianDenoiser",
+    "HomogeneousDiffusion",
     "IsotropicGaussian",
     "MemorizationReport",
+    "Osmosis",
     "Permutation",
     "PointDenoiser",
     "ProbabilisticDiffusion",
+    "PropertyReport",
     "SampleResult",
     "ScaleSpace",
     "Schedule",
@@ -53,11 +70,14 @@ __all__ = [
     "ValueScale",
     "__version__",
     "admissibility_bounds",
+    "canonical_drift",
+    "check_properties",
     "entropy_admissibility",
     "load_dataset",
     "load_digits",
     "load_image",
     "memorization_report",
+    "noise_guidance",
     "sample",
     "scale",
 ]

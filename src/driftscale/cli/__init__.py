@@ -12,7 +12,10 @@ from importlib import metadata
 import typer
 
 from driftscale.cli.demo import demo
+from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
+from driftscale.cli.osmosis import compare_command, osmosis_command
+from driftscale.cli.properties import properties_command
 from driftscale.cli.sample import sample_command
 
 app = typer.Typer(
@@ -26,7 +29,11 @@ app = typer.Typer(
 
 app.command()(demo)
 app.command()(forward)
+app.command(name="fokker-planck")(fokker_planck)
+app.command(name="osmosis")(osmosis_command)
+app.command(name="compare")(compare_command)
 app.command(name="sample")(sample_command)
+app.command(name="properties")(properties_command)
 
 
 @app.command()

@@ -44,7 +44,31 @@ def _reverse_part(out: Path, seed: int) -> dict[str, Any]:
     return demo_part(out, seed)
 
 
-DEMO_PARTS: list[tuple[str, Any]] = [("forward", _forward_part), ("reverse", _reverse_part)]
+def _compare_part(out: Path, seed: int) -> dict[str, Any]:
+    from driftscale.cli.osmosis import demo_part
+
+    return demo_part(out, seed)
+
+
+def _properties_part(out: Path, seed: int) -> dict[str, Any]:
+    from driftscale.cli.properties import demo_part
+
+    return demo_part(out, seed)
+
+
+def _fokker_planck_part(out: Path, seed: int) -> dict[str, Any]:
+    from driftscale.cli.fokker_planck import demo_part
+
+    return demo_part(out, seed)
+
+
+DEMO_PARTS: list[tuple[str, Any]] = [
+    ("forward", _forward_part),
+    ("compare", _compare_part),
+    ("properties", _properties_part),
+    ("fokker-planck", _fokker_planck_part),
+    ("reverse", _reverse_part),
+]
 
 
 def demo(
@@ -54,7 +78,9 @@ def demo(
 ) -> None:
     """Run the main job on the embedded data and write every figure to one folder.
 
-    Writes the forward film strip of the cat with the paper's beta = 0.02; the exact reverse
+    Writes the forward film strip of the cat with the paper's beta = 0.02; the paper's Fig. 1
+    (probabilistic diffusion above osmosis); the property report (Properties 1-5, measured);
+    the Fokker-Planck solution against the closed form and Monte Carlo; the exact reverse
     process on the digits with its memorisation report; and summary.json with every number
     the figures show.
 

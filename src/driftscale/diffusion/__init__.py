@@ -10,6 +10,8 @@
   probability-flow ODE samplers over any :class:`Denoiser`.
 - :mod:`~driftscale.diffusion.reverse_point` -- the explicit reverse law for one starting point
   (seed 002).
+- :mod:`~driftscale.diffusion.sde` -- the chain as a variance-preserving SDE (Eq. 21-22,
+  :class:`VPSDE`) and its per-step Feller moments (:func:`feller_moments`).
 """
 
 from driftscale.diffusion.denoisers import (
@@ -23,18 +25,22 @@ from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.diffusion.permutations import Permutation
 from driftscale.diffusion.reverse_point import PointReverseLaw, reverse_point_law
 from driftscale.diffusion.samplers import SAMPLERS, SampleResult, sample, time_grid
+from driftscale.diffusion.sde import VPSDE, FellerMoments, feller_moments
 
 __all__ = [
     "SAMPLERS",
+    "VPSDE",
     "Denoiser",
     "DenoiserError",
     "ExactDenoiser",
+    "FellerMoments",
     "GaussianDenoiser",
     "Permutation",
     "PointDenoiser",
     "PointReverseLaw",
     "ProbabilisticDiffusion",
     "SampleResult",
+    "feller_moments",
     "reverse_point_law",
     "sample",
     "time_grid",
