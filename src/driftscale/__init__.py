@@ -6,7 +6,8 @@ The public API, re-exported from the modules that implement it:
 - data: :func:`load_image`, :func:`load_dataset`, :func:`load_digits`, :class:`ValueScale`
 - probabilistic diffusion: :class:`ProbabilisticDiffusion`, :class:`Permutation`
 - the reverse process: :class:`Denoiser`, :class:`ExactDenoiser`, :class:`PointDenoiser`,
-  :class:`GaussianDenoiser`, :func:`sample`, :class:`SampleResult`
+  :class:`GaussianDenoiser`, :func:`sample`, :class:`SampleResult`; the learned
+  :class:`NetworkDenoiser` and :func:`load_denoiser` (PyTorch, imported on first use)
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
 - osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
   :func:`noise_guidance`
@@ -58,6 +59,7 @@ __all__ = [
     "HomogeneousDiffusion",
     "IsotropicGaussian",
     "MemorizationReport",
+    "NetworkDenoiser",
     "Osmosis",
     "Permutation",
     "PointDenoiser",
@@ -74,6 +76,7 @@ __all__ = [
     "check_properties",
     "entropy_admissibility",
     "load_dataset",
+    "load_denoiser",
     "load_digits",
     "load_image",
     "memorization_report",
@@ -81,3 +84,12 @@ __all__ = [
     "sample",
     "scale",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The learned denoiser needs torch; it is imported on first access only.
+    if name in ("NetworkDenoiser", "load_denoiser"):
+        from driftscale import diffusion
+
+        return getattr(diffusion, name)
+    raise AttributeError(f"module 'driftscale' has no attribute {name!r}")

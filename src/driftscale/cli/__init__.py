@@ -17,6 +17,7 @@ from driftscale.cli.forward import forward
 from driftscale.cli.osmosis import compare_command, osmosis_command
 from driftscale.cli.properties import properties_command
 from driftscale.cli.sample import sample_command
+from driftscale.cli.train import memorization_command, train_command
 
 app = typer.Typer(
     name="driftscale",
@@ -34,6 +35,8 @@ app.command(name="osmosis")(osmosis_command)
 app.command(name="compare")(compare_command)
 app.command(name="sample")(sample_command)
 app.command(name="properties")(properties_command)
+app.command(name="train")(train_command)
+app.command(name="memorization")(memorization_command)
 
 
 @app.command()

@@ -10,6 +10,9 @@
   probability-flow ODE samplers over any :class:`Denoiser`.
 - :mod:`~driftscale.diffusion.reverse_point` -- the explicit reverse law for one starting point
   (seed 002).
+- :mod:`~driftscale.diffusion.network` and :mod:`~driftscale.diffusion.training` -- the learned
+  denoiser: a U-Net (:class:`UNet`, :class:`NetworkDenoiser`) and its training loop
+  (:func:`train`, :func:`load_denoiser`); they need PyTorch and are imported on first use.
 - :mod:`~driftscale.diffusion.sde` -- the chain as a variance-preserving SDE (Eq. 21-22,
   :class:`VPSDE`) and its per-step Feller moments (:func:`feller_moments`).
 """
@@ -35,13 +38,37 @@ __all__ = [
     "ExactDenoiser",
     "FellerMoments",
     "GaussianDenoiser",
+    "NetworkDenoiser",
     "Permutation",
     "PointDenoiser",
     "PointReverseLaw",
     "ProbabilisticDiffusion",
     "SampleResult",
+    "TrainConfig",
+    "UNet",
+    "UNetConfig",
     "feller_moments",
+    "load_denoiser",
     "reverse_point_law",
     "sample",
     "time_grid",
+    "train",
 ]
+
+# The learned denoiser needs torch: imported on first access so `import driftscale` stays light.
+_LAZY = {
+    "NetworkDenoiser": "driftscale.diffusion.network",
+    "UNet": "driftscale.diffusion.network",
+    "UNetConfig": "driftscale.diffusion.network",
+    "TrainConfig": "driftscale.diffusion.training",
+    "load_denoiser": "driftscale.diffusion.training",
+    "train": "driftscale.diffusion.training",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'driftscale.diffusion' has no attribute {name!r}")
