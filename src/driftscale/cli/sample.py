@@ -288,8 +288,8 @@ def demo_part(out: Path, seed: int) -> dict[str, Any]:
     from driftscale.analysis.memorization import memorization_report
     from driftscale.diffusion.denoisers import ExactDenoiser
     from driftscale.diffusion.samplers import sample
-    from driftscale.figures.samples import ratio_histogram
-    from driftscale.figures.strips import StripRow, strip_grid
+    from driftscale.figures.samples import memorisation_rows, ratio_histogram
+    from driftscale.figures.strips import strip_grid
     from driftscale.schedules import Schedule
 
     schedule = Schedule.from_string("linear:1e-4,0.02", T=1000)
@@ -307,23 +307,7 @@ def demo_part(out: Path, seed: int) -> dict[str, Any]:
             "num_evaluations": res.num_evaluations,
             "seconds": time.perf_counter() - start,
         }
-        k = 8
-        rows.append(
-            StripRow(
-                frames=res.samples[:k],
-                labels=[f"d1/d2={r:.2f}" for r in rep.ratio[:k]],
-                title=f"{label}\n{100 * rep.fraction_memorised:.0f}% copies",
-                value_scale=vs,
-            )
-        )
-        rows.append(
-            StripRow(
-                frames=train[rep.nearest_index[:k]],
-                labels=[f"d1={d:.2f}" for d in rep.d1[:k]],
-                title="nearest\ntraining",
-                value_scale=vs,
-            )
-        )
+        rows += memorisation_rows(res.samples, train, rep, label=label, num=8, value_scale=vs)
     baseline = memorization_report(held, train)
     reports["held-out real digits"] = baseline
     grid = strip_grid(

@@ -247,27 +247,14 @@ def run_memorization(
 
 def memorization_figure(result: dict[str, Any], *, num: int = 8) -> Any:
     """Learned samples, their nearest training images, exact samples, theirs."""
-    from driftscale.figures.strips import StripRow, strip_grid
+    from driftscale.figures.samples import memorisation_rows
+    from driftscale.figures.strips import strip_grid
 
     rows = []
     vs, train = result["value_scale"], result["train"]
     for name, run in result["runs"].items():
-        rep, x = run["report"], run["samples"][:num]
-        rows.append(
-            StripRow(
-                frames=x,
-                labels=[f"d1/d2={r:.2f}" for r in rep.ratio[:num]],
-                title=f"{name}\n{100 * rep.fraction_memorised:.0f}% copies",
-                value_scale=vs,
-            )
-        )
-        rows.append(
-            StripRow(
-                frames=train[rep.nearest_index[:num]],
-                labels=[f"d1={d:.2f}" for d in rep.d1[:num]],
-                title="nearest\ntraining",
-                value_scale=vs,
-            )
+        rows += memorisation_rows(
+            run["samples"], train, run["report"], label=name, num=num, value_scale=vs
         )
     s = result["summary"]
     title = f"Learned (step {s['step']}) vs exact denoiser, {s['sampler']} {s['num_steps']} steps"

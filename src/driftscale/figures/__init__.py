@@ -12,7 +12,12 @@
 from driftscale.figures.comparison import comparison_figure
 from driftscale.figures.fokker_planck import convergence_figure, density_snapshots
 from driftscale.figures.lyapunov import lyapunov_figure
-from driftscale.figures.samples import nearest_neighbour_figure, ratio_histogram, sample_grid
+from driftscale.figures.samples import (
+    memorisation_rows,
+    nearest_neighbour_figure,
+    ratio_histogram,
+    sample_grid,
+)
 from driftscale.figures.strips import StripRow, film_strip, strip_grid
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "density_snapshots",
     "film_strip",
     "lyapunov_figure",
+    "memorisation_rows",
     "nearest_neighbour_figure",
     "ratio_histogram",
     "sample_grid",

@@ -65,6 +65,37 @@ def sample_grid(
     return fig
 
 
+def memorisation_rows(
+    samples: Any,
+    train: Any,
+    report: MemorizationReport,
+    *,
+    label: str,
+    num: int = 8,
+    value_scale: ValueScale | None = None,
+) -> list[StripRow]:
+    """Two film-strip rows: the first ``num`` samples labelled with ``d1/d2`` (row title
+    ``label`` and the fraction of copies) above their nearest training images labelled with
+    ``d1``; for stacking several samplers or denoisers in one :func:`strip_grid`.
+    """
+    x = _images(samples, "samples")[:num]
+    t = _images(train, "train")
+    return [
+        StripRow(
+            frames=x,
+            labels=[f"d1/d2={r:.2f}" for r in report.ratio[: len(x)]],
+            title=f"{label}\n{100 * report.fraction_memorised:.0f}% copies",
+            value_scale=value_scale,
+        ),
+        StripRow(
+            frames=t[report.nearest_index[: len(x)]],
+            labels=[f"d1={d:.2f}" for d in report.d1[: len(x)]],
+            title="nearest\ntraining",
+            value_scale=value_scale,
+        ),
+    ]
+
+
 def nearest_neighbour_figure(
     samples: Any,
     train: Any,
