@@ -139,7 +139,7 @@ def fokker_planck(
         str, typer.Option(help="Time integration: exact, implicit (backward Euler), tr-bdf2.")
     ] = "exact",
     flux: Annotated[
-        str, typer.Option(help="Face flux: scharfetter-gummel or central.")
+        str, typer.Option(help="Face flux: scharfetter-gummel, central or cell-average.")
     ] = "scharfetter-gummel",
     samples: Annotated[int, typer.Option(help="Monte-Carlo chains for the histograms.")] = 100_000,
     refine: Annotated[

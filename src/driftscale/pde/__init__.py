@@ -4,7 +4,8 @@ drift-diffusion core serving probabilistic diffusion and osmosis.
 - :mod:`~driftscale.pde.grid` -- :class:`Grid1D` (cell-centred, truncated domain) and
   :class:`Mixture1D` (1-D data distributions with the closed-form marginal of Eq. 5).
 - :mod:`~driftscale.pde.operator` -- the conservative finite-volume operator with a
-  Scharfetter-Gummel (or central) flux: mass, positivity, exact discrete equilibrium.
+  Scharfetter-Gummel (or central, or cell-average) flux: mass, positivity, exact discrete
+  equilibrium.
 - :mod:`~driftscale.pde.fokker_planck` -- :class:`FokkerPlanck1D`: forward (Eq. 24) and backward
   (Eq. 25) equations; ``exact``, ``implicit`` (backward Euler) and ``tr-bdf2`` time integration.
 - :mod:`~driftscale.pde.osmosis1d` -- 1-D osmosis (Eq. 27) on the same core.

@@ -112,8 +112,11 @@ class FokkerPlanck1D:
         Spatial part ``b > 0`` of :math:`m_2` (constant); the diffusivity is ``b / 2``.
     integrated_rate : callable, optional
         :math:`R(t) = \int_0^t \rho`, non-decreasing; default ``R(t) = t`` (autonomous).
-    flux : {"scharfetter-gummel", "central"}
-        Face flux, see :mod:`driftscale.pde.operator`.
+    flux : {"scharfetter-gummel", "central", "cell-average"}
+        Face flux, see :mod:`driftscale.pde.operator`. ``"cell-average"`` makes the cell averages
+        of the continuous equilibrium of ``a`` the exact discrete steady state; since
+        :math:`\rho(t)` only rescales time, that equilibrium (``N(0, 1)`` for the VP-SDE) and the
+        face weights do not depend on ``t``: they are computed once, for ``A``.
 
     Examples
     --------
