@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from driftscale.analysis.entropy import osmosis_relative_entropy
 from driftscale.cli._common import (
     FORCE_HELP,
     JSON_HELP,
@@ -42,11 +43,6 @@ OFFSET_HELP = (
 def _seeds(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     diffusion_seq, guidance_seq = np.random.SeedSequence(seed).spawn(2)
     return np.random.default_rng(diffusion_seq), np.random.default_rng(guidance_seq)
-
-
-def _relative_entropy(u: np.ndarray, w: np.ndarray) -> float:
-    """Eq. (28) on the grid: L = -sum u ln(u / w) (increases towards 0 for equal masses)."""
-    return float(-np.sum(u * np.log(u / w)))
 
 
 def osmosis_frames(
@@ -108,7 +104,7 @@ def osmosis_frames(
                 "relative_mass_error": float(abs(u.sum() - f.sum()) / f.sum()),
                 "min": float(u.min()),
                 "max": float(u.max()),
-                "relative_entropy_eq28": _relative_entropy(u, w),
+                "relative_entropy_eq28": float(osmosis_relative_entropy(u, w)),
                 "distance_to_steady_state": float(np.linalg.norm(u - w) / np.linalg.norm(w)),
             }
             for t, u in zip(times, frames, strict=True)
