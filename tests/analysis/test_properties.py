@@ -208,6 +208,13 @@ def test_deterministic_processes_have_their_properties(positive_cat, kind):
     ):
         assert rep[pid].holds is True, (pid, rep[pid].evidence)
     assert rep["differential_entropy_increasing"].holds is None
+    # Sec. 4.4 measured: smoothing in the image domain does not commute with an arbitrary
+    # permutation (differences are O(1), the tolerance 1e-7); homogeneous diffusion (isotropic
+    # stencil, reflecting boundaries) commutes with the rotation by 180 degrees, osmosis with a
+    # fixed noise guidance does not
+    perm = rep["permutation_invariance"]
+    assert perm.holds is False and perm.evidence["random_permutation_relative_difference"] > 1e-2
+    assert perm.evidence["rotation180_invariant"] is (kind == "homogeneous")
     values = rep.sequence("osmosis_relative_entropy").values
     assert values[0] < values[1] < values[2] and abs(values[-1]) < 1e-6 * abs(values[0])
 

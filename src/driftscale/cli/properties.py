@@ -149,6 +149,9 @@ def _evidence_line(result: Any) -> str:
         "relative_entropy_decreasing": lambda: f"last KL = {ev['values'][-1]:.3g}",
         "permutation_invariance": lambda: (
             f"coupled exact: {ev['coupled_noise_exact']}; p = {ev['in_distribution_p_value']:.3g}"
+            if "coupled_noise_exact" in ev
+            else f"random P: rel. diff {ev['random_permutation_relative_difference']:.2g}; "
+            f"180 deg: {ev['rotation180_relative_difference']:.2g}"
         ),
         "steady_state": lambda: (
             f"energy p = {ev['energy_p_value']:.3g}; KL p = {ev['moment_matched_kl_p_value']}"
