@@ -82,7 +82,7 @@ def test_sample_refuses_to_overwrite_without_force(tmp_path):
     ("args", "match"),
     [
         (["--sampler", "euler"], "`sampler` must be one of 'ddpm', 'ddim', 'sde', 'ode'"),
-        (["--denoiser", "net"], "`--denoiser` must be one of 'exact', 'point'"),
+        (["--denoiser", "net"], "`--denoiser` must be 'exact', 'point' or the run folder"),
         (["--data", "missing-folder"], "does not exist"),
         (["--eta", "0.5"], "`eta` applies to sampler='ddim' only"),
         (["--n", "0"], "`num_samples` must be a positive integer"),

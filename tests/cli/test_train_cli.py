@@ -111,3 +111,18 @@ def test_memorization_bad_input(run_dir, tmp_path):
     )
     assert res.exit_code == 2 and "not a readable checkpoint" in res.stderr
     assert not (tmp_path / "b.png").exists()
+
+
+def test_sample_with_a_trained_checkpoint(run_dir, tmp_path):
+    run, _ = run_dir
+    out = tmp_path / "s.png"
+    args = ["sample", "--denoiser", str(run), "--sampler", "ddim", "--num-steps", "5", "--n", "8"]
+    res = runner.invoke(app, [*args, "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["denoiser"] == str(run) and summary["sample"]["num_steps"] == 5
+    assert out.is_file() and 0.0 <= summary["memorization"]["fraction_memorised"] <= 1.0
+    res = runner.invoke(app, [*args, "--data", "cat", "--out", str(tmp_path / "c.png")])
+    assert res.exit_code == 2 and "was trained on images of shape (8, 8)" in res.stderr
+    res = runner.invoke(app, ["sample", "--denoiser", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "no such file or folder" in res.stderr

@@ -57,6 +57,28 @@ def _inpaint_mask(kind: str, shape: tuple[int, ...]) -> np.ndarray | None:
     return mask
 
 
+def _network_denoiser(path: str, *, image_shape: tuple[int, ...]) -> Any:
+    """The EMA network of a `driftscale train` run (its own schedule; u0 clipped to [-1, 1])."""
+    if not Path(path).exists():
+        raise ValueError(
+            f"`--denoiser` must be 'exact', 'point' or the run folder / checkpoint of "
+            f"`driftscale train`, got {path!r} (no such file or folder)"
+        )
+    try:
+        from driftscale.diffusion.training import load_denoiser
+    except ImportError:
+        raise ValueError(
+            "`--denoiser CHECKPOINT` needs PyTorch: pip install 'driftscale[torch]'"
+        ) from None
+    model = load_denoiser(path, clip=1.0)
+    if tuple(model.image_shape) != tuple(image_shape):
+        raise ValueError(
+            f"`--denoiser` {path!r} was trained on images of shape {tuple(model.image_shape)}, "
+            f"but `--data` gives {tuple(image_shape)}; pass the data the network was trained on"
+        )
+    return model
+
+
 def run_sample(
     *,
     data: str,
@@ -82,13 +104,14 @@ def run_sample(
     from driftscale.diffusion.samplers import sample, time_grid
     from driftscale.schedules import Schedule
 
-    check_choice(denoiser, name="--denoiser", choices=DENOISERS)
     check_choice(inpaint, name="--inpaint", choices=INPAINT)
     sched = Schedule.from_string(schedule, T=T)
     split = load_split(data, heldout=heldout, seed=seed, grey=grey)
     train, held = split["train"], split["heldout"]
-    if denoiser == "exact":
-        model: Any = ExactDenoiser(train, sched)
+    if denoiser not in DENOISERS:
+        model: Any = _network_denoiser(denoiser, image_shape=train.shape[1:])
+    elif denoiser == "exact":
+        model = ExactDenoiser(train, sched)
     else:
         if not 0 <= point_index < train.shape[0]:
             raise ValueError(
@@ -101,7 +124,7 @@ def run_sample(
     if mask is not None:
         source = held if held is not None else train
         known = source[np.arange(num_samples) % source.shape[0]]
-    total = len(time_grid(sched.T, num_steps)) - 1
+    total = len(time_grid(model.schedule.T, num_steps)) - 1
     start = time.perf_counter()
     with progress(total, f"reverse {sampler}", quiet=quiet) as bar:
         result = sample(
@@ -156,7 +179,11 @@ def _grid_figure(run: dict[str, Any], title: str) -> Any:
 
 def sample_command(
     denoiser: Annotated[
-        str, typer.Option(help="'exact': the finite data set's posterior mean; 'point': one image.")
+        str,
+        typer.Option(
+            help="'exact': the finite data set's posterior mean; 'point': one image; or the run "
+            "folder / checkpoint of `driftscale train` (a learned U-Net; its own schedule)."
+        ),
     ] = "exact",
     data: Annotated[
         str, typer.Option(help="'digits' (8x8, embedded), 'cat', an image file or a folder.")
@@ -193,12 +220,13 @@ def sample_command(
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Sample the reverse process (DDPM/DDIM/SDE/ODE) with an exact denoiser; report memorisation.
+    """Sample the reverse process (DDPM/DDIM/SDE/ODE) with an exact or learned denoiser.
 
     The exact denoiser of a finite data set (the minimiser of the training loss) regenerates the
     training images (seed 002): the summary gives the fraction of samples that are copies
     (nearest/second-nearest training distance d1/d2 < 1/3), beside the same number for held-out
-    real images.
+    real images. A learned denoiser (`--denoiser run/`) samples with the schedule it was trained
+    with; `driftscale memorization` compares it with the exact one.
 
     Example: driftscale sample --denoiser exact --data digits --sampler ddim --n 64 --out grid.png
     """
