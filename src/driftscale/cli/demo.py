@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from pathlib import Path
@@ -37,37 +38,22 @@ def _forward_part(out: Path, seed: int) -> dict[str, Any]:
     return {"files": [path.name], "summary": result["summary"]}
 
 
+def _part_of(module: str) -> Any:
+    """The ``demo_part(out, seed)`` of a command module, imported only when the part runs."""
+
+    def part(out: Path, seed: int) -> dict[str, Any]:
+        return importlib.import_module(module).demo_part(out, seed)
+
+    return part
+
+
 # Each part: (name, function(out_dir, seed) -> {"files": [...], "summary": {...}}).
-def _reverse_part(out: Path, seed: int) -> dict[str, Any]:
-    from driftscale.cli.sample import demo_part
-
-    return demo_part(out, seed)
-
-
-def _compare_part(out: Path, seed: int) -> dict[str, Any]:
-    from driftscale.cli.osmosis import demo_part
-
-    return demo_part(out, seed)
-
-
-def _properties_part(out: Path, seed: int) -> dict[str, Any]:
-    from driftscale.cli.properties import demo_part
-
-    return demo_part(out, seed)
-
-
-def _fokker_planck_part(out: Path, seed: int) -> dict[str, Any]:
-    from driftscale.cli.fokker_planck import demo_part
-
-    return demo_part(out, seed)
-
-
 DEMO_PARTS: list[tuple[str, Any]] = [
     ("forward", _forward_part),
-    ("compare", _compare_part),
-    ("properties", _properties_part),
-    ("fokker-planck", _fokker_planck_part),
-    ("reverse", _reverse_part),
+    ("compare", _part_of("driftscale.cli.osmosis")),
+    ("properties", _part_of("driftscale.cli.properties")),
+    ("fokker-planck", _part_of("driftscale.cli.fokker_planck")),
+    ("reverse", _part_of("driftscale.cli.sample")),
 ]
 
 

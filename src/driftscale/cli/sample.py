@@ -26,23 +26,19 @@ INPAINT = ("none", "top", "left")
 
 
 def load_split(data: str, *, heldout: float, seed: int, grey: bool = False) -> dict[str, Any]:
-    """Load ``data`` scaled to [-1, 1] and split off a held-out fraction (seeded permutation)."""
-    from driftscale.data import load_dataset
+    """Load ``data`` scaled to [-1, 1] and split off a held-out fraction: the split of
+    `driftscale train` (:func:`driftscale.diffusion.training.load_training_data`), so exact and
+    learned denoisers see the same training images."""
+    from driftscale.diffusion._train_main import load_training_data
 
     if not 0.0 <= heldout < 1.0:
         raise ValueError(f"`--heldout` must be a fraction in [0, 1), got {heldout}")
-    dataset = load_dataset(data, grey=grey)
-    value_scale = dataset.value_scale("unit")
-    images = value_scale.apply(dataset.values)
-    num_held = round(heldout * images.shape[0])
-    if num_held and images.shape[0] - num_held < 1:
-        raise ValueError(f"`--heldout` {heldout} leaves no training images of {images.shape[0]}")
-    order = np.random.default_rng([seed, 1]).permutation(images.shape[0])  # own stream
+    split = load_training_data(data, heldout=heldout, seed=seed, grey=grey)
     return {
-        "name": dataset.name,
-        "train": images[order[num_held:]],
-        "heldout": images[order[:num_held]] if num_held else None,
-        "value_scale": value_scale,
+        "name": split.name,
+        "train": split.train,
+        "heldout": split.heldout,
+        "value_scale": split.value_scale,
     }
 
 
