@@ -2,7 +2,8 @@
 
 Digits (N = 1797, n = 64), 2000 Monte-Carlo samples per step, 50 steps of constant:0.02 (by
 default). Reference: the same exact log-density by broadcasting an ``M x N x n`` array
-(``driftscale.analysis.mixture._log_density_naive``), measured in the same run on the same samples.
+(``driftscale.distributions.mixture._log_density_naive``), measured in the same run on the same
+samples.
 Prints wall seconds, peak traced memory (tracemalloc, NumPy allocations), the largest difference
 of the estimates and the ratios, plus a --json line. The naive reference needs ~1.8 GB and ~20 s
 per step here, so by default it runs on the first 5 steps only and its time is scaled linearly to
@@ -21,8 +22,8 @@ import tracemalloc
 
 import numpy as np
 
-from driftscale.analysis.mixture import _log_density_naive, mixture_log_density, sample_mixture
 from driftscale.data import load_digits
+from driftscale.distributions.mixture import _log_density_naive, mixture_log_density, sample_mixture
 from driftscale.schedules import Schedule
 
 

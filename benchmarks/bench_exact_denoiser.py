@@ -30,8 +30,8 @@ import numpy as np
 from scipy import special
 
 from driftscale.data import load_digits
-from driftscale.diffusion.denoisers import ExactDenoiser
-from driftscale.diffusion.samplers import sample
+from driftscale.reverse.denoisers import ExactDenoiser
+from driftscale.reverse.samplers import sample
 from driftscale.schedules import Schedule
 
 

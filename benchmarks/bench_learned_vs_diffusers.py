@@ -27,10 +27,10 @@ import time
 import numpy as np
 import torch
 
-from driftscale.analysis.frechet import classifier_features, frechet_distance
-from driftscale.diffusion._train_main import load_training_data
-from driftscale.diffusion.samplers import sample
-from driftscale.diffusion.training import TrainConfig, train
+from driftscale.evaluation.frechet import classifier_features, frechet_distance
+from driftscale.learned.distributed import load_training_data
+from driftscale.learned.training import TrainConfig, train
+from driftscale.reverse.samplers import sample
 from driftscale.schedules import Schedule
 
 SCHEDULE = Schedule.from_string("linear:1e-4,0.02", T=1000)

@@ -17,27 +17,21 @@ The public API, re-exported from the modules that implement it:
 - protocols: :class:`ScaleSpace`, :class:`Distribution`
 """
 
-from driftscale.analysis import (
-    MemorizationReport,
-    PropertyReport,
-    check_properties,
-    memorization_report,
-)
 from driftscale.data import Dataset, ValueScale, load_dataset, load_digits, load_image, scale
-from driftscale.diffusion import (
-    VPSDE,
+from driftscale.diffusion import VPSDE, Permutation, ProbabilisticDiffusion
+from driftscale.distributions import IsotropicGaussian
+from driftscale.evaluation.memorization import MemorizationReport, memorization_report
+from driftscale.osmosis import HomogeneousDiffusion, Osmosis, canonical_drift, noise_guidance
+from driftscale.pde import FokkerPlanck1D
+from driftscale.properties import PropertyReport, check_properties
+from driftscale.reverse import (
     Denoiser,
     ExactDenoiser,
     GaussianDenoiser,
-    Permutation,
     PointDenoiser,
-    ProbabilisticDiffusion,
     SampleResult,
     sample,
 )
-from driftscale.distributions import IsotropicGaussian
-from driftscale.osmosis import HomogeneousDiffusion, Osmosis, canonical_drift, noise_guidance
-from driftscale.pde import FokkerPlanck1D
 from driftscale.schedules import (
     Schedule,
     ScheduleError,
@@ -89,7 +83,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # The learned denoiser needs torch; it is imported on first access only.
     if name in ("NetworkDenoiser", "load_denoiser"):
-        from driftscale import diffusion
+        from driftscale import learned
 
-        return getattr(diffusion, name)
+        return getattr(learned, name)
     raise AttributeError(f"module 'driftscale' has no attribute {name!r}")

@@ -357,7 +357,7 @@ def entropy_admissibility(beta: Any, n: int) -> np.ndarray:
 
     Note that the proof of Prop. 1 treats the entropy of a sum of independent variables as a sum
     of entropies (Eq. 12), which is not true in general; whether the differential entropy really
-    increases is measured, not assumed, by ``driftscale.analysis``.
+    increases is measured, not assumed, by ``driftscale.properties``.
 
     Returns
     -------

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from driftscale.analysis.memorization import memorization_report
 from driftscale.cli import app
 from driftscale.cli.sample import demo_part, load_split
+from driftscale.evaluation.memorization import memorization_report
 
 runner = CliRunner()
 FAST = ["--num-steps", "20", "--n", "12"]

@@ -10,7 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.diffusion.checkpoints import load_checkpoint
+from driftscale.learned.checkpoints import load_checkpoint
 
 runner = CliRunner()
 TINY = ["--base-channels", "8", "--no-attention", "--T", "50", "--schedule", "linear:1e-3,0.2"]

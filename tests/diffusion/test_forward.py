@@ -9,7 +9,7 @@ from scipy import stats
 
 from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.diffusion.permutations import Permutation
-from driftscale.distributions import IsotropicGaussian
+from driftscale.distributions.gaussian import IsotropicGaussian
 from driftscale.schedules import Schedule
 
 STEPS = [0, 1, 5, 20, 60]

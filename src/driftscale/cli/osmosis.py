@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from driftscale.analysis.entropy import osmosis_relative_entropy
 from driftscale.cli._common import (
     FORCE_HELP,
     JSON_HELP,
@@ -28,6 +27,7 @@ from driftscale.cli._common import (
     save_npz,
     user_errors,
 )
+from driftscale.estimators.entropy import osmosis_relative_entropy
 
 METHOD_HELP = (
     "'exact': exp(tA) f at every time without time stepping (Chebyshev / shift-and-invert "

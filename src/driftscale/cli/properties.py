@@ -68,10 +68,10 @@ def run_properties(
 ) -> list[Any]:
     """Build each process and its data and run ``check_properties`` (shared with ``demo``)."""
     from driftscale._validation import check_choice
-    from driftscale.analysis.properties import check_properties
     from driftscale.data import ValueScale
     from driftscale.diffusion.forward import ProbabilisticDiffusion
     from driftscale.osmosis import HomogeneousDiffusion, Osmosis, noise_guidance
+    from driftscale.properties.engine import check_properties
     from driftscale.schedules import Schedule
 
     for p in processes:

@@ -27,9 +27,9 @@ INPAINT = ("none", "top", "left")
 
 def load_split(data: str, *, heldout: float, seed: int, grey: bool = False) -> dict[str, Any]:
     """Load ``data`` scaled to [-1, 1] and split off a held-out fraction: the split of
-    `driftscale train` (:func:`driftscale.diffusion.training.load_training_data`), so exact and
+    `driftscale train` (:func:`driftscale.learned.training.load_training_data`), so exact and
     learned denoisers see the same training images."""
-    from driftscale.diffusion._train_main import load_training_data
+    from driftscale.learned.distributed import load_training_data
 
     if not 0.0 <= heldout < 1.0:
         raise ValueError(f"`--heldout` must be a fraction in [0, 1), got {heldout}")
@@ -61,7 +61,7 @@ def _network_denoiser(path: str, *, image_shape: tuple[int, ...]) -> Any:
             f"`driftscale train`, got {path!r} (no such file or folder)"
         )
     try:
-        from driftscale.diffusion.training import load_denoiser
+        from driftscale.learned.training import load_denoiser
     except ImportError:
         raise ValueError(
             "`--denoiser CHECKPOINT` needs PyTorch: pip install 'driftscale[torch]'"
@@ -95,9 +95,9 @@ def run_sample(
 ) -> dict[str, Any]:
     """Sample the reverse process and analyse memorisation (shared by `sample` and `demo`)."""
     from driftscale._validation import check_choice
-    from driftscale.analysis.memorization import memorization_report
-    from driftscale.diffusion.denoisers import ExactDenoiser, PointDenoiser
-    from driftscale.diffusion.samplers import sample, time_grid
+    from driftscale.evaluation.memorization import memorization_report
+    from driftscale.reverse.denoisers import ExactDenoiser, PointDenoiser
+    from driftscale.reverse.samplers import sample, time_grid
     from driftscale.schedules import Schedule
 
     check_choice(inpaint, name="--inpaint", choices=INPAINT)
@@ -309,11 +309,11 @@ DEMO_SAMPLERS: list[tuple[str, str, int | None]] = [
 def demo_part(out: Path, seed: int) -> dict[str, Any]:
     """The reverse process on digits for `driftscale demo`: the exact denoiser through every
     sampler, samples beside their nearest training images, and the d1/d2 histograms."""
-    from driftscale.analysis.memorization import memorization_report
-    from driftscale.diffusion.denoisers import ExactDenoiser
-    from driftscale.diffusion.samplers import sample
+    from driftscale.evaluation.memorization import memorization_report
     from driftscale.figures.samples import memorisation_rows, ratio_histogram
     from driftscale.figures.strips import strip_grid
+    from driftscale.reverse.denoisers import ExactDenoiser
+    from driftscale.reverse.samplers import sample
     from driftscale.schedules import Schedule
 
     schedule = Schedule.from_string("linear:1e-4,0.02", T=1000)

@@ -78,8 +78,8 @@ def train_command(
 
     Example: driftscale train --data digits --steps 2000 --batch 64 --out run/
     """
-    from driftscale.diffusion._train_main import init_distributed, load_training_data
-    from driftscale.diffusion.training import TrainConfig, train
+    from driftscale.learned.distributed import init_distributed, load_training_data
+    from driftscale.learned.training import TrainConfig, train
 
     with user_errors():
         _threads(threads)
@@ -151,13 +151,13 @@ def run_memorization(
     quiet: bool = True,
 ) -> dict[str, Any]:
     """Sample the learned (EMA) and the exact denoiser with the same sampler and seed; compare."""
-    from driftscale.analysis.frechet import classifier_features, frechet_distance
-    from driftscale.analysis.memorization import memorization_report
-    from driftscale.diffusion._train_main import load_training_data
-    from driftscale.diffusion.checkpoints import CheckpointError, load_checkpoint
-    from driftscale.diffusion.denoisers import ExactDenoiser
-    from driftscale.diffusion.samplers import sample, time_grid
-    from driftscale.diffusion.training import data_fingerprint, load_denoiser
+    from driftscale.evaluation.frechet import classifier_features, frechet_distance
+    from driftscale.evaluation.memorization import memorization_report
+    from driftscale.learned.checkpoints import CheckpointError, load_checkpoint
+    from driftscale.learned.distributed import load_training_data
+    from driftscale.learned.training import data_fingerprint, load_denoiser
+    from driftscale.reverse.denoisers import ExactDenoiser
+    from driftscale.reverse.samplers import sample, time_grid
 
     state = load_checkpoint(checkpoint)
     spec = state["data"]

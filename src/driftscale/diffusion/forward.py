@@ -25,7 +25,7 @@ import numpy as np
 
 from driftscale._validation import as_rng, check_choice, check_image, check_steps
 from driftscale.diffusion.permutations import Permutation
-from driftscale.distributions import IsotropicGaussian
+from driftscale.distributions.gaussian import IsotropicGaussian
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from driftscale.analysis._report import LyapunovSequence, PropertyReport
+from driftscale.properties.report import LyapunovSequence, PropertyReport
 
 __all__ = ["lyapunov_figure"]
 

@@ -1,5 +1,5 @@
 """Figures of the reverse process: sample grids, samples beside their nearest training images,
-and histograms of the memorisation ratio d1/d2 (see :mod:`driftscale.analysis.memorization`)."""
+and histograms of the memorisation ratio d1/d2 (see :mod:`driftscale.evaluation.memorization`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from driftscale.analysis.memorization import MemorizationReport
 from driftscale.data import ValueScale
+from driftscale.evaluation.memorization import MemorizationReport
 from driftscale.figures.strips import StripRow, strip_grid
 from driftscale.typing import FloatArray
 

@@ -1,0 +1,31 @@
+"""Distributions that the scale-spaces start from, pass through and converge to.
+
+- :mod:`~driftscale.distributions.gaussian` -- :class:`IsotropicGaussian`, the steady state of
+  probabilistic diffusion (Prop. 4 of Peter 2023).
+- :mod:`~driftscale.distributions.mixture` -- the forward marginal of a finite data set, a Gaussian
+  mixture (Eq. 5): exact log-density, Monte-Carlo entropy (Eq. 9) and KL to N(0, I), and the
+  Kolchinsky-Tracey bounds.
+"""
+
+from driftscale.distributions._base import LOG_2PI_E, EntropyEstimate
+from driftscale.distributions.gaussian import IsotropicGaussian
+from driftscale.distributions.mixture import (
+    MixtureEntropyBounds,
+    mixture_entropy,
+    mixture_entropy_bounds,
+    mixture_log_density,
+    mixture_relative_entropy,
+    sample_mixture,
+)
+
+__all__ = [
+    "LOG_2PI_E",
+    "EntropyEstimate",
+    "IsotropicGaussian",
+    "MixtureEntropyBounds",
+    "mixture_entropy",
+    "mixture_entropy_bounds",
+    "mixture_log_density",
+    "mixture_relative_entropy",
+    "sample_mixture",
+]

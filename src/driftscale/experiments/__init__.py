@@ -1,0 +1,1 @@
+"""Experiments: one module per job, each a ``run_*`` function returning a frozen result."""
