@@ -217,6 +217,27 @@ class Schedule:
             raise ScheduleError(f"invalid schedule {spec!r}: {exc}") from exc
 
     @classmethod
+    def coerce(cls, schedule: Schedule | str, *, name: str = "schedule") -> Schedule:
+        """A :class:`Schedule` from a schedule or a string spec (parsed by :meth:`from_string`).
+
+        The one place where public functions accept ``Schedule | str``; ``name`` is the argument
+        named in the error.
+
+        Examples
+        --------
+        >>> Schedule.coerce("constant:0.02").T
+        1000
+        """
+        if isinstance(schedule, str):
+            return cls.from_string(schedule)
+        if not isinstance(schedule, Schedule):
+            raise TypeError(
+                f"`{name}` must be a Schedule or a string such as 'linear:1e-4,0.02', "
+                f"got {type(schedule).__name__}"
+            )
+        return schedule
+
+    @classmethod
     def _parse_values(cls, values: list[float], spec: str) -> dict[str, Any]:
         if len(values) > len(cls._params):
             raise ScheduleError(

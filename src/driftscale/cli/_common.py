@@ -4,17 +4,16 @@ progress bars, list parsing, and turning library errors into one-line messages."
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
-import os
-import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import typer
+
+from driftscale._io import atomic_path, atomic_write_text, to_jsonable
+from driftscale._progress import progress_bar
 
 EXIT_USAGE = 2
 
@@ -58,22 +57,6 @@ def check_output(path: Path | None, *, force: bool, option: str = "--out") -> Pa
     return path
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_figure(fig: Any, path: Path, *, dpi: int = 120) -> None:
     """Write a matplotlib figure atomically and close it."""
     import matplotlib.pyplot as plt
@@ -91,27 +74,7 @@ def save_npz(path: Path, **arrays: Any) -> None:
 
 def save_text(path: Path, text: str) -> None:
     """Write text atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert dataclasses, NumPy scalars/arrays and paths to JSON-ready values."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return to_jsonable(dataclasses.asdict(obj))
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    return obj
+    atomic_write_text(path, text)
 
 
 def print_json(obj: Any) -> None:
@@ -121,11 +84,7 @@ def print_json(obj: Any) -> None:
 
 def progress(total: int, desc: str, *, quiet: bool = False) -> Any:
     """A tqdm progress bar on stderr, hidden when stderr is not a terminal or ``quiet``."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="step", file=sys.stderr, disable=quiet or None, leave=False
-    )
+    return progress_bar(total, desc, quiet=quiet)
 
 
 SEED_HELP = "Seed of the random generator: the same seed gives the same bytes."

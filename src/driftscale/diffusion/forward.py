@@ -54,14 +54,7 @@ class ProbabilisticDiffusion:
     stochastic = True
 
     def __init__(self, schedule: Schedule | str = "constant:0.02") -> None:
-        if isinstance(schedule, str):
-            schedule = Schedule.from_string(schedule)
-        if not isinstance(schedule, Schedule):
-            raise TypeError(
-                f"`schedule` must be a Schedule or a string such as 'linear:1e-4,0.02', "
-                f"got {type(schedule).__name__}"
-            )
-        self.schedule = schedule
+        self.schedule = Schedule.coerce(schedule)
 
     def __repr__(self) -> str:
         return f"ProbabilisticDiffusion({self.schedule!r})"

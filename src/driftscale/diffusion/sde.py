@@ -53,13 +53,8 @@ class VPSDE:
     beta_max: float = 20.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.schedule, str):
-            object.__setattr__(self, "schedule", Schedule.from_string(self.schedule))
-        if self.schedule is not None and not isinstance(self.schedule, Schedule):
-            raise TypeError(
-                f"`schedule` must be a Schedule, a string such as 'linear:1e-4,0.02' or None, "
-                f"got {type(self.schedule).__name__}"
-            )
+        if self.schedule is not None:
+            object.__setattr__(self, "schedule", Schedule.coerce(self.schedule))
         lo, hi = float(self.beta_min), float(self.beta_max)
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             raise ValueError(
@@ -184,10 +179,7 @@ def feller_moments(
     -------
     FellerMoments
     """
-    if isinstance(schedule, str):
-        schedule = Schedule.from_string(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"`schedule` must be a Schedule or a string, got {type(schedule).__name__}")
+    schedule = Schedule.coerce(schedule)
     if (
         isinstance(step, bool)
         or not isinstance(step, int | np.integer)

@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 
-
 def gaussian_entropy(covariance: Any, *, dim: int | None = None) -> float:
     r"""Differential entropy of a Gaussian, :math:`\tfrac12\ln\det(2\pi e\,\Sigma)`, in nats.
 
@@ -112,10 +111,7 @@ def conditional_entropy(schedule: Schedule | str, steps: Any, *, n: int) -> Floa
     >>> bool(h[1] > h[0])
     True
     """
-    if isinstance(schedule, str):
-        schedule = Schedule.from_string(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"`schedule` must be a Schedule or a string, got {type(schedule).__name__}")
+    schedule = Schedule.coerce(schedule)
     n = check_positive_int(n, name="n")
     idx = np.atleast_1d(np.asarray(steps))
     if idx.dtype.kind not in "iu" or idx.ndim != 1:

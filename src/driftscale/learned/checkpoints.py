@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from driftscale._io import atomic_path
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -86,17 +87,8 @@ def check_new_run(run_dir: str | os.PathLike[str], *, force: bool) -> Path:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path, suffix=".tmp") as tmp:
+        write(str(tmp))
 
 
 def save_checkpoint(state: dict[str, Any], run_dir: str | os.PathLike[str]) -> Path:

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from driftscale._progress import progress_callback
 from driftscale._validation import check_array
 from driftscale.learned.checkpoints import (
     CheckpointError,
@@ -249,7 +250,9 @@ def train(
             run_dir,
         )
 
-    bar = _progress(progress, start, config.steps, rank)
+    bar = progress_callback(
+        progress if rank == 0 else None, config.steps, "train", initial=start, values=("loss",)
+    )
     G = world * config.batch_size  # the global batch
     shape = (-1,) + (1,) * len(image_shape)
     t0 = time.perf_counter()
@@ -329,25 +332,6 @@ def _stop_all(local: bool, dev: torch.device) -> bool:
     flag = torch.tensor([1.0 if local else 0.0], device=dev)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # stop when any process is out of time
     return bool(flag.item() > 0)
-
-
-def _progress(progress: Any, start: int, total: int, rank: int) -> Any:
-    if callable(progress):
-        return progress
-    if not progress or rank != 0:
-        return None
-    import sys
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, initial=start, desc="train", unit="step", file=sys.stderr, leave=False)
-
-    def update(step: int, loss: float) -> None:
-        bar.update(step - bar.n)
-        bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-
-    update.close = bar.close  # type: ignore[attr-defined]
-    return update
 
 
 def load_denoiser(

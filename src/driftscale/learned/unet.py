@@ -39,7 +39,6 @@ from driftscale._validation import check_choice, check_positive_int
 from driftscale.reverse.denoisers import (
     DenoiserError,
     _check_batch,
-    as_schedule,
     check_steps_for_batch,
 )
 from driftscale.schedules import Schedule
@@ -304,7 +303,7 @@ class NetworkDenoiser:
                 f"`model` must be a driftscale UNet (see UNetConfig), got {type(model).__name__}"
             )
         self.model = model
-        self.schedule = as_schedule(schedule)
+        self.schedule = Schedule.coerce(schedule)
         self.image_shape: tuple[int, ...] = model.config.image_shape
         self.prediction = model.config.prediction
         if clip is not None and not (np.isfinite(clip) and clip > 0):

@@ -93,14 +93,6 @@ def default_grid(data: Mixture1D, *, num_cells: int = 400) -> Grid1D:
     return Grid1D(-half, half, check_positive_int(num_cells, name="num_cells"))
 
 
-def _schedule(schedule: Schedule | str) -> Schedule:
-    if isinstance(schedule, str):
-        return Schedule.from_string(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"`schedule` must be a Schedule or a string, got {type(schedule).__name__}")
-    return schedule
-
-
 def compare_fokker_planck(
     data: Mixture1D,
     schedule: Schedule | str,
@@ -137,7 +129,7 @@ def compare_fokker_planck(
     """
     if not isinstance(data, Mixture1D):
         raise TypeError(f"`data` must be a Mixture1D, got {type(data).__name__}")
-    sched = _schedule(schedule)
+    sched = Schedule.coerce(schedule)
     steps_arr = check_steps(steps, T=sched.T)
     n = check_positive_int(num_samples, name="num_samples")
     rng = as_rng(rng)
@@ -244,7 +236,7 @@ def refinement_study(
     The time interval ``[0, t]`` is split into ``num_time_steps`` equal steps in operational time
     :math:`B(t)` (see :meth:`FokkerPlanck1D.solve`); ``step_sizes`` reports them.
     """
-    sched = _schedule(schedule)
+    sched = Schedule.coerce(schedule)
     t = float(sched.time(check_steps([step], T=sched.T)[0]))
     sde = VPSDE(sched)
     exact = data.diffused(float(sched.alpha_bar[step]))

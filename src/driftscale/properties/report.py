@@ -7,11 +7,10 @@ The JSON form (:meth:`PropertyReport.to_dict`) is the schema of ``driftscale pro
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from driftscale._io import to_jsonable
 
 __all__ = ["PROPERTY_IDS", "LyapunovSequence", "PropertyReport", "PropertyResult"]
 
@@ -28,23 +27,6 @@ PROPERTY_IDS: tuple[str, ...] = (
     "positivity",
     "relative_entropy_increasing",
 )
-
-
-def _json_number(x: Any) -> Any:
-    if isinstance(x, bool | str) or x is None:
-        return x
-    if isinstance(x, dict):
-        return {str(k): _json_number(v) for k, v in x.items()}
-    if isinstance(x, list | tuple | np.ndarray):
-        return [_json_number(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
-    if isinstance(x, np.bool_):
-        return bool(x)
-    if isinstance(x, int | np.integer):
-        return int(x)
-    value = float(x)
-    if math.isnan(value):
-        return None
-    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
 
 
 @dataclass(frozen=True)
@@ -68,7 +50,7 @@ class PropertyResult:
             "id": self.id,
             "holds": self.holds,
             "claim": self.claim,
-            "evidence": _json_number(self.evidence),
+            "evidence": to_jsonable(self.evidence),
             "method": self.method,
         }
 
@@ -100,10 +82,10 @@ class LyapunovSequence:
         return {
             "claim": self.claim,
             "expected": self.expected,
-            "steps": _json_number(list(self.steps)),
-            "values": _json_number(list(self.values)),
-            "stderr": _json_number(list(self.stderr)),
-            "limit": _json_number(self.limit),
+            "steps": to_jsonable(list(self.steps)),
+            "values": to_jsonable(list(self.values)),
+            "stderr": to_jsonable(list(self.stderr)),
+            "limit": to_jsonable(self.limit),
         }
 
 
@@ -139,7 +121,7 @@ class PropertyReport:
             "data": self.data,
             "properties": [r.to_dict() for r in self.properties],
             "lyapunov": {s.id: s.to_dict() for s in self.lyapunov},
-            "settings": _json_number(self.settings),
+            "settings": to_jsonable(self.settings),
         }
 
 

@@ -45,7 +45,6 @@ __all__ = [
     "ExactDenoiser",
     "GaussianDenoiser",
     "PointDenoiser",
-    "as_schedule",
     "check_steps_for_batch",
 ]
 
@@ -67,18 +66,6 @@ class Denoiser(Protocol):
     image_shape: tuple[int, ...]
 
     def __call__(self, x: Any, i: Any) -> Any: ...
-
-
-def as_schedule(schedule: Schedule | str) -> Schedule:
-    """A :class:`Schedule`, parsing strings with :meth:`Schedule.from_string`."""
-    if isinstance(schedule, str):
-        return Schedule.from_string(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(
-            "`schedule` must be a Schedule or a string such as 'linear:1e-4,0.02', "
-            f"got {type(schedule).__name__}"
-        )
-    return schedule
 
 
 def _is_torch(x: Any) -> bool:
@@ -181,7 +168,7 @@ class ExactDenoiser:
                 "`train_data` must have shape (N, *image_shape) with at least one image axis, "
                 f"got shape {data.shape}; for 1-D values use shape (N, 1)"
             )
-        self.schedule = as_schedule(schedule)
+        self.schedule = Schedule.coerce(schedule)
         self.chunk_size = check_positive_int(chunk_size, name="chunk_size")
         if threads is None:
             cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -317,7 +304,7 @@ class PointDenoiser:
             raise ValueError(f"`f` must be an image (at least 1-D), got a scalar {f!r}")
         self.f = arr.copy()
         self.f.setflags(write=False)
-        self.schedule = as_schedule(schedule)
+        self.schedule = Schedule.coerce(schedule)
         self.image_shape: tuple[int, ...] = tuple(arr.shape)
 
     def __repr__(self) -> str:
@@ -380,7 +367,7 @@ class GaussianDenoiser:
             )
         self.mean = np.broadcast_to(m, self.image_shape).copy()
         self.variance = var
-        self.schedule = as_schedule(schedule)
+        self.schedule = Schedule.coerce(schedule)
 
     def __repr__(self) -> str:
         return f"GaussianDenoiser(image_shape={self.image_shape}, variance={self.variance})"

@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftscale._validation import as_rng, check_array
-from driftscale.reverse.denoisers import as_schedule
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 
@@ -134,7 +133,7 @@ def reverse_point_law(
         raise ValueError(
             f"`y` must have the shape of `f` {f.shape} or (B, *{f.shape}), got {y.shape}"
         )
-    schedule = as_schedule(schedule)
+    schedule = Schedule.coerce(schedule)
     t, s = float(t), float(s)
     if not (0.0 <= s < t <= schedule.T):
         raise ValueError(
@@ -163,7 +162,7 @@ def reverse_point_moment_residual(
     ``(mean residual, variance residual)``; both vanish (up to O(h^2)) if the closed form solves
     the reverse SDE. Used by the tests as a check independent of any simulation.
     """
-    schedule = as_schedule(schedule)
+    schedule = Schedule.coerce(schedule)
     la_t = _log_alpha_bar(schedule, t)
     b0 = -_log_alpha_bar(schedule, s)
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from driftscale._progress import progress_callback
 from driftscale._validation import as_rng, check_array, check_choice, check_positive_int
 from driftscale.reverse._rules import ReverseRule
 from driftscale.reverse.denoisers import DenoiserError
@@ -287,7 +288,7 @@ def sample(
     x = impose(x, int(grid[0]))
     if int(grid[0]) in record:
         frames[int(grid[0])] = x.copy()
-    bar = _progress_bar(progress, len(grid) - 1, sampler)
+    bar = progress_callback(progress, len(grid) - 1, f"reverse {sampler}")
     try:
         for done, (t, s) in enumerate(itertools.pairwise(grid), start=1):
             x = rule.step(x, int(t), int(s), predict, rng)
@@ -327,28 +328,3 @@ def _check_record(record_steps: Sequence[int] | None, grid: np.ndarray) -> set[i
             f"the grid is {grid.tolist()[:8]}{'...' if grid.size > 8 else ''} (see time_grid)"
         )
     return wanted
-
-
-class _Bar:
-    def __init__(self, total: int, desc: str) -> None:
-        import sys
-
-        from tqdm.auto import tqdm
-
-        self._bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr, leave=False)
-
-    def __call__(self, done: int) -> None:
-        self._bar.update(done - self._bar.n)
-
-    def close(self) -> None:
-        self._bar.close()
-
-
-def _progress_bar(progress: Any, total: int, sampler: str) -> Any:
-    if progress is True:
-        return _Bar(total, f"reverse {sampler}")
-    if progress is False or progress is None:
-        return None
-    if not callable(progress):
-        raise TypeError(f"`progress` must be a bool or a callable, got {type(progress).__name__}")
-    return progress
