@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed-dev lint
 	$(PY) -m pytest -q

@@ -7,7 +7,7 @@
   Kolchinsky-Tracey bounds.
 """
 
-from driftscale.distributions._base import LOG_2PI_E, EntropyEstimate
+from driftscale.distributions.estimate import LOG_2PI_E, EntropyEstimate
 from driftscale.distributions.gaussian import IsotropicGaussian
 from driftscale.distributions.mixture import (
     MixtureEntropyBounds,

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from driftscale._validation import as_rng, check_array, check_positive_int
-from driftscale.distributions._base import LOG_2PI_E, EntropyEstimate
+from driftscale.distributions.estimate import LOG_2PI_E, EntropyEstimate
 from driftscale.typing import FloatArray, RNGLike
 
 __all__ = [

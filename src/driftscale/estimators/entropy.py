@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from driftscale._validation import check_array, check_positive_array, check_positive_int
-from driftscale.distributions._base import LOG_2PI_E, EntropyEstimate
+from driftscale.distributions.estimate import LOG_2PI_E, EntropyEstimate
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray
 
