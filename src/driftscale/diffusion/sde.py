@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from driftscale._validation import as_rng, check_array, check_positive_int
 from driftscale.schedules import ArraySchedule, Schedule
@@ -195,7 +195,7 @@ def feller_moments(
     rng = as_rng(rng)
     beta = float(schedule.beta[step])
     T = schedule.T
-    z = float(norm.ppf(0.5 + confidence / 2.0))
+    z = float(ndtri(0.5 + confidence / 2.0))  # the standard normal quantile
     g = rng.standard_normal((x.size, n))
     # Eq. (4): u_i - u_{i-1} = (sqrt(1 - beta_i) - 1) u_{i-1} + sqrt(beta_i) g
     delta = (math.sqrt(1.0 - beta) - 1.0) * x[:, None] + math.sqrt(beta) * g
