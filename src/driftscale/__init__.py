@@ -15,75 +15,67 @@ The public API, re-exported from the modules that implement it:
 - properties: :func:`check_properties`, :class:`PropertyReport`
 - distributions: :class:`IsotropicGaussian`
 - protocols: :class:`ScaleSpace`, :class:`Distribution`
+
+Names are imported on first access (PEP 562): ``import driftscale`` loads nothing but this index,
+and a name loads only the modules it needs, so ``driftscale --help`` starts fast. torch,
+matplotlib, typer, scikit-learn and ``scipy.stats`` are never loaded by ``import driftscale``.
 """
 
-from driftscale.data import Dataset, ValueScale, load_dataset, load_digits, load_image, scale
-from driftscale.diffusion import VPSDE, Permutation, ProbabilisticDiffusion
-from driftscale.distributions import IsotropicGaussian
-from driftscale.evaluation.memorization import MemorizationReport, memorization_report
-from driftscale.osmosis import HomogeneousDiffusion, Osmosis, canonical_drift, noise_guidance
-from driftscale.pde import FokkerPlanck1D
-from driftscale.properties import PropertyReport, check_properties
-from driftscale.reverse import (
-    Denoiser,
-    ExactDenoiser,
-    GaussianDenoiser,
-    PointDenoiser,
-    SampleResult,
-    sample,
-)
-from driftscale.schedules import (
-    Schedule,
-    ScheduleError,
-    admissibility_bounds,
-    entropy_admissibility,
-)
-from driftscale.typing import Distribution, ScaleSpace
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "VPSDE",
-    "Dataset",
-    "Denoiser",
-    "Distribution",
-    "ExactDenoiser",
-    "FokkerPlanck1D",
-    "GaussianDenoiser",
-    "HomogeneousDiffusion",
-    "IsotropicGaussian",
-    "MemorizationReport",
-    "NetworkDenoiser",
-    "Osmosis",
-    "Permutation",
-    "PointDenoiser",
-    "ProbabilisticDiffusion",
-    "PropertyReport",
-    "SampleResult",
-    "ScaleSpace",
-    "Schedule",
-    "ScheduleError",
-    "ValueScale",
-    "__version__",
-    "admissibility_bounds",
-    "canonical_drift",
-    "check_properties",
-    "entropy_admissibility",
-    "load_dataset",
-    "load_denoiser",
-    "load_digits",
-    "load_image",
-    "memorization_report",
-    "noise_guidance",
-    "sample",
-    "scale",
-]
+# public name -> the module that implements it
+_EXPORTS: dict[str, str] = {
+    "admissibility_bounds": "driftscale.schedules",
+    "canonical_drift": "driftscale.osmosis",
+    "check_properties": "driftscale.properties",
+    "Dataset": "driftscale.data",
+    "Denoiser": "driftscale.reverse",
+    "Distribution": "driftscale.typing",
+    "entropy_admissibility": "driftscale.schedules",
+    "ExactDenoiser": "driftscale.reverse",
+    "FokkerPlanck1D": "driftscale.pde",
+    "GaussianDenoiser": "driftscale.reverse",
+    "HomogeneousDiffusion": "driftscale.osmosis",
+    "IsotropicGaussian": "driftscale.distributions",
+    "load_dataset": "driftscale.data",
+    "load_denoiser": "driftscale.learned",
+    "load_digits": "driftscale.data",
+    "load_image": "driftscale.data",
+    "memorization_report": "driftscale.evaluation.memorization",
+    "MemorizationReport": "driftscale.evaluation.memorization",
+    "NetworkDenoiser": "driftscale.learned",
+    "noise_guidance": "driftscale.osmosis",
+    "Osmosis": "driftscale.osmosis",
+    "Permutation": "driftscale.diffusion",
+    "PointDenoiser": "driftscale.reverse",
+    "ProbabilisticDiffusion": "driftscale.diffusion",
+    "PropertyReport": "driftscale.properties",
+    "sample": "driftscale.reverse",
+    "SampleResult": "driftscale.reverse",
+    "scale": "driftscale.data",
+    "ScaleSpace": "driftscale.typing",
+    "Schedule": "driftscale.schedules",
+    "ScheduleError": "driftscale.schedules",
+    "ValueScale": "driftscale.data",
+    "VPSDE": "driftscale.diffusion",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> object:
-    # The learned denoiser needs torch; it is imported on first access only.
-    if name in ("NetworkDenoiser", "load_denoiser"):
-        from driftscale import learned
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'driftscale' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain attribute lookup
+    return value
 
-        return getattr(learned, name)
-    raise AttributeError(f"module 'driftscale' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
