@@ -2,14 +2,15 @@
 
 - :mod:`~driftscale.distributions.gaussian` -- :class:`IsotropicGaussian`, the steady state of
   probabilistic diffusion (Prop. 4 of Peter 2023).
-- :mod:`~driftscale.distributions.mixture` -- the forward marginal of a finite data set, a Gaussian
-  mixture (Eq. 5): exact log-density, Monte-Carlo entropy (Eq. 9) and KL to N(0, I), and the
-  Kolchinsky-Tracey bounds.
+- :mod:`~driftscale.distributions.mixture` -- :class:`GaussianMixture`, the forward marginal of a
+  finite data set (Eq. 5): exact log-density, sampling, Monte-Carlo entropy (Eq. 9) and KL to
+  N(0, I), and the Kolchinsky-Tracey bounds (also as the free functions ``mixture_*``).
 """
 
 from driftscale.distributions.estimate import LOG_2PI_E, EntropyEstimate
 from driftscale.distributions.gaussian import IsotropicGaussian
 from driftscale.distributions.mixture import (
+    GaussianMixture,
     MixtureEntropyBounds,
     mixture_entropy,
     mixture_entropy_bounds,
@@ -21,6 +22,7 @@ from driftscale.distributions.mixture import (
 __all__ = [
     "LOG_2PI_E",
     "EntropyEstimate",
+    "GaussianMixture",
     "IsotropicGaussian",
     "MixtureEntropyBounds",
     "mixture_entropy",

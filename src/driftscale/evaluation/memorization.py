@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from driftscale._kernels import sq_distance_blocks
 from driftscale._validation import check_array, check_positive_int
 from driftscale.typing import FloatArray
 
@@ -123,21 +124,20 @@ def nearest_neighbours(
     k = check_positive_int(k, name="k")
     if k > r.shape[0]:
         raise ValueError(f"`train` must hold at least {k} images for k = {k}, got {r.shape[0]}")
-    chunk = max(1, check_positive_int(chunk_size, name="chunk_size") // r.shape[0])
-    sq_r = np.einsum("ij,ij->i", r, r)
+    chunk_size = check_positive_int(chunk_size, name="chunk_size")
     idx = np.empty((q.shape[0], k), dtype=np.int64)
     dist = np.empty((q.shape[0], k))
-    for a in range(0, q.shape[0], chunk):
-        block = q[a : a + chunk]
-        # |x - f|^2 = |x|^2 + |f|^2 - 2 x.f; |x|^2 does not change the ranking
-        d2 = sq_r[None, :] - 2.0 * (block @ r.T)
+    # |x - f|^2 = |x|^2 - 2 x.f + |f|^2; |x|^2 does not change the ranking, so it is left out
+    blocks = sq_distance_blocks(q, r, with_x_norms=False, clip=False, block_entries=chunk_size)
+    for a, b, d2 in blocks:
+        block = q[a:b]
         part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < r.shape[0] else None
         cand = part if part is not None else np.broadcast_to(np.arange(r.shape[0]), d2.shape)
         diff = block[:, None, :] - r[cand]  # (chunk, k, n): only the k candidates
         exact = np.sqrt(np.einsum("bkj,bkj->bk", diff, diff))
         order = np.argsort(exact, axis=1, kind="stable")
-        idx[a : a + chunk] = np.take_along_axis(cand, order, axis=1)[:, :k]
-        dist[a : a + chunk] = np.take_along_axis(exact, order, axis=1)[:, :k]
+        idx[a:b] = np.take_along_axis(cand, order, axis=1)[:, :k]
+        dist[a:b] = np.take_along_axis(exact, order, axis=1)[:, :k]
     return idx, dist
 
 
