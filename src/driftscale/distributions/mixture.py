@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from driftscale._kernels import (
     BLOCK_ENTRIES,
@@ -353,6 +352,8 @@ def mixture_entropy_bounds(
 def _log_density_naive(x: Any, data: Any, alpha_bar: float) -> FloatArray:
     """Reference: the same log-density by broadcasting a full ``M x N x n`` array (tests and
     benchmarks only; memory grows as M * N * n)."""
+    from scipy.special import logsumexp
+
     f = _check_data(data)
     f = f.reshape(f.shape[0], -1)
     pts = np.asarray(x, dtype=np.float64).reshape(-1, f.shape[1])

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 from driftscale._validation import as_rng, check_array, check_positive_int
 from driftscale.typing import FloatArray, RNGLike
@@ -103,6 +102,8 @@ class Mixture1D:
 
     def cdf(self, x: Any) -> FloatArray:
         """Cumulative distribution at ``x`` (point masses count from their location on)."""
+        from scipy.special import ndtr  # imported on first use: `import driftscale` stays light
+
         mu, sd, w = self._arrays()
         x = np.asarray(x, dtype=np.float64)[..., None]
         safe = np.where(sd > 0, sd, 1.0)
