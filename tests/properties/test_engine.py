@@ -17,6 +17,7 @@ from driftscale.distributions.gaussian import IsotropicGaussian
 from driftscale.distributions.mixture import GaussianMixture
 from driftscale.osmosis import HomogeneousDiffusion, Osmosis, noise_guidance
 from driftscale.properties._entropy_checks import MonteCarloSequence
+from driftscale.properties._sampling import capability, num_steps, process_times
 from driftscale.properties.engine import check_properties
 
 STEPS = [2, 5, 10, 20, 50, 200]
@@ -168,6 +169,18 @@ def test_monte_carlo_sequences():
     np.testing.assert_array_equal(ind.diffs, [3.0]) and np.testing.assert_array_equal(
         ind.diff_stderr, [5.0]
     )
+
+
+def test_capabilities_are_methods_and_step_counts_are_ints():
+    class Plain:
+        step = 0.5  # a step size, not the Markov step of a chain
+        T = 2.5
+
+    pd = ProbabilisticDiffusion("constant:0.02")
+    assert capability(Plain(), "step") is None and num_steps(Plain()) is None
+    assert capability(pd, "transition") == pd.transition and num_steps(pd) == 1000
+    assert process_times(pd, np.array([0.0, 3.0])) == [0, 3]
+    assert process_times(Plain(), [0.0, 3.0]) == [0.0, 3.0]
 
 
 def test_probabilistic_diffusion_has_every_property(digits):
