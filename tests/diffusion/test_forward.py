@@ -136,6 +136,13 @@ def test_random_permutation_and_inverse(rng):
         (lambda p: p.trajectory(np.zeros((2, 2)), [1], rng="x"), r"`rng` must be a numpy"),
         (lambda p: p.step(np.zeros((2, 2)), 0), r"`i` must be at least 1"),
         (lambda p: p.permute(np.zeros((2, 2)), [1, 0]), r"`perm` must be a driftscale.Permutation"),
+        (lambda p: p.conditional_log_density(np.zeros((2, 4)), np.zeros((2, 4)), 0), "at least 1"),
+        (
+            lambda p: p.conditional_log_density(np.zeros((2, 4)), np.zeros((3, 4)), 1),
+            "`x` and `u0` must be batches",
+        ),
+        (lambda p: p.marginal_log_density(np.zeros((2, 4)), np.zeros((3, 4)), 0), "at least 1"),
+        (lambda p: p.marginal_log_density(np.zeros((2, 4)), np.zeros((3, 4)), 61), "T = 60"),
     ],
 )
 def test_bad_input_is_named(process, call, match):
@@ -150,3 +157,32 @@ def test_bad_schedule_argument():
         ProbabilisticDiffusion("quadratic")
     with pytest.raises(ValueError, match=r"must be a permutation of 0..n-1"):
         Permutation.from_indices([0, 0, 1])
+
+
+def test_conditional_log_density_is_the_gaussian_of_eq5(process, rng):
+    # reference: scipy's multivariate normal N(sqrt(ab) u0, (1 - ab) I), one start per row
+    i = 17
+    ab = process.schedule.alpha_bar[i]
+    u0 = rng.standard_normal((6, 2, 3))
+    x = rng.standard_normal((6, 2, 3))
+    ref = [
+        stats.multivariate_normal(np.sqrt(ab) * a.ravel(), (1 - ab) * np.eye(6)).logpdf(b.ravel())
+        for a, b in zip(u0, x, strict=True)
+    ]
+    ours = process.conditional_log_density(x, u0, i)
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+    # flat rows give the same numbers
+    np.testing.assert_array_equal(
+        ours, process.conditional_log_density(x.reshape(6, -1), u0.reshape(6, -1), i)
+    )
+
+
+def test_marginal_log_density_is_the_mixture_of_eq5(process, rng):
+    # two data images: p(u_i) = 1/2 N(sqrt(ab) f_1, (1 - ab) I) + 1/2 N(sqrt(ab) f_2, (1 - ab) I)
+    i = 9
+    ab = process.schedule.alpha_bar[i]
+    data = rng.standard_normal((2, 2, 2))
+    x = rng.standard_normal((5, 2, 2))
+    comps = [stats.multivariate_normal(np.sqrt(ab) * f.ravel(), (1 - ab) * np.eye(4)) for f in data]
+    ref = np.log(0.5 * comps[0].pdf(x.reshape(5, -1)) + 0.5 * comps[1].pdf(x.reshape(5, -1)))
+    np.testing.assert_allclose(process.marginal_log_density(x, data, i), ref, rtol=1e-12)

@@ -1,6 +1,6 @@
-"""Forward-mixture entropy (Eq. 5, 9): chunked log-density against the naive broadcast and scipy,
-Monte Carlo against closed forms and between the Kolchinsky-Tracey bounds, and the energy-distance
-two-sample test (level and power)."""
+"""The forward mixture (Eq. 5, 9), GaussianMixture and its free functions: chunked log-density
+against the naive broadcast and scipy, sampling against Mixture1D (KS), Monte Carlo against closed
+forms and between the Kolchinsky-Tracey bounds."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
-from scipy.spatial.distance import cdist
 
 from driftscale.data import load_digits
 from driftscale.distributions.mixture import (
+    GaussianMixture,
     _log_density_naive,
     mixture_entropy,
     mixture_entropy_bounds,
@@ -22,8 +20,8 @@ from driftscale.distributions.mixture import (
     mixture_relative_entropy,
     sample_mixture,
 )
+from driftscale.distributions.mixture1d import Mixture1D
 from driftscale.estimators.entropy import conditional_entropy, gaussian_kl_to_standard_normal
-from driftscale.estimators.two_sample import energy_test
 from driftscale.schedules import Schedule
 
 # |estimate - truth| < Z * stderr: two-sided false-alarm rate 6.3e-5 per comparison.
@@ -115,59 +113,63 @@ def test_mixture_errors(rng):
         mixture_entropy(np.zeros((0, 3)), 0.5)
 
 
-# -- two-sample test ----------------------------------------------------------------------------
-def test_energy_statistic_matches_cdist(rng):
-    x, y = rng.standard_normal((30, 3)), rng.standard_normal((20, 3)) + 0.5
-    ref = 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
-    assert energy_test(x, y, rng=0).statistic == pytest.approx(ref, rel=1e-10)
-
-
-def test_energy_test_level_under_the_null(rng):
-    # 100 null tests at level 0.05: rejections ~ Binomial(100, 0.05) if the p-value is valid;
-    # P(X >= 13) = 1.1e-3 is the false-alarm rate of this check
-    rejections = sum(
-        energy_test(
-            rng.standard_normal((40, 4)), rng.standard_normal((40, 4)), level=0.05, rng=rng
-        ).reject
-        for _ in range(100)
+# -- GaussianMixture ----------------------------------------------------------------------------
+def test_free_functions_delegate_to_the_class(rng):
+    data = rng.standard_normal((30, 4, 3))
+    p = GaussianMixture(data, 0.6, block_entries=50)
+    x = p.sample(40, rng=1)
+    assert x.shape == (40, 4, 3) and x.dtype == np.float64
+    np.testing.assert_array_equal(sample_mixture(data, 0.6, 40, rng=1), x.reshape(40, -1))
+    # image-shaped and flat points give the same log-density; the free function the same bytes
+    flat = x.reshape(40, -1)
+    np.testing.assert_array_equal(p.log_density(x), p.log_density(flat))
+    np.testing.assert_array_equal(
+        p.log_density(x), mixture_log_density(x, data, 0.6, block_entries=50)
     )
-    assert rejections <= 12
+    q = GaussianMixture(data, 0.6)  # the default blocks of the free functions
+    assert q.entropy(300, rng=2) == mixture_entropy(data, 0.6, num_samples=300, rng=2)
+    assert q.relative_entropy(samples=x) == mixture_relative_entropy(data, 0.6, samples=x)
+    assert q.entropy_bounds() == mixture_entropy_bounds(data, 0.6)
+    assert (p.dim, p.num_components, p.event_shape) == (12, 30, (4, 3))
 
 
-def test_energy_test_has_power(rng):
-    x, y = rng.standard_normal((60, 8)), rng.standard_normal((60, 8))
-    assert energy_test(x, y + 0.6, rng=1).reject  # mean shift of norm 1.7
-    assert energy_test(x, 1.6 * y, rng=1).reject  # variance change
+def test_one_dimensional_mixture_matches_mixture1d(rng):
+    # the same distribution built two ways: N point masses f_k diffused by Eq. (5) in Mixture1D
+    f = rng.uniform(-2, 2, size=(5, 1))
+    ab = 0.35
+    p = GaussianMixture(f, ab)
+    ref = Mixture1D(means=tuple(f[:, 0]), stds=(0.0,)).diffused(ab)
+    x = np.linspace(-4, 4, 81)
+    np.testing.assert_allclose(np.exp(p.log_density(x[:, None])), ref.pdf(x), rtol=1e-12)
+    # sampling: KS test against the closed-form cdf at level 1e-3 (false-alarm rate 0.1 %)
+    assert stats.kstest(p.sample(5000, rng=rng)[:, 0], ref.cdf).pvalue > 1e-3
 
 
-@pytest.mark.parametrize(
-    ("x", "y", "kwargs", "match"),
-    [
-        (np.zeros((3, 2)), np.zeros((10, 2)), {}, "`x` must hold at least 5 samples"),
-        (np.zeros((10, 2)), np.zeros((10, 3)), {}, "same number of entries"),
-        (np.zeros((10, 2)), np.zeros((10, 2)), {"level": 1.5}, "`level` must lie in"),
-        (np.zeros((10, 2)), np.zeros((10, 2)), {"num_permutations": 20}, "cannot reach p-values"),
-    ],
-)
-def test_energy_test_errors(x, y, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        energy_test(x, y, **kwargs)
+def test_at_step_uses_the_schedule_and_keeps_the_data_unchanged(rng):
+    sched = Schedule.from_string("linear:1e-4,0.02")
+    data = rng.standard_normal((6, 2, 2))
+    before = data.copy()
+    p = GaussianMixture.at_step(data, sched, 40)
+    assert p.alpha_bar == sched.alpha_bar[40] and p.variance == 1.0 - sched.alpha_bar[40]
+    assert GaussianMixture.at_step(data, "linear:1e-4,0.02", 40).alpha_bar == p.alpha_bar
+    # a read-only view of the caller's array: no copy, and the caller's array stays writeable
+    assert np.shares_memory(p.data, data) and not p.data.flags.writeable
+    assert data.flags.writeable
+    p.log_density(p.sample(3, rng=0))
+    np.testing.assert_array_equal(data, before)
+    with pytest.raises(ValueError, match="`i` must be at least 1"):
+        GaussianMixture.at_step(data, sched, 0)
+    with pytest.raises(ValueError, match="must not exceed the schedule's T = 1000"):
+        GaussianMixture.at_step(data, sched, 1001)
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    shift=st.floats(-50, 50),
-    m=st.integers(5, 30),
-    k=st.integers(5, 30),
-    seed=st.integers(0, 2**16),
-)
-def test_energy_test_invariants(shift, m, k, seed):
-    # the energy distance is a V-statistic of a conditionally negative definite kernel: >= 0;
-    # it is invariant under a common translation; p-values lie in [1/(B+1), 1]
-    g = np.random.default_rng(seed)
-    x, y = g.standard_normal((m, 2)), g.standard_normal((k, 2))
-    a = energy_test(x, y, rng=0)
-    b = energy_test(x + shift, y + shift, rng=0)
-    assert a.statistic >= -1e-12
-    assert b.statistic == pytest.approx(a.statistic, rel=1e-6, abs=1e-9)
-    assert 1 / 200 <= a.p_value <= 1.0
+def test_gaussian_mixture_errors(rng):
+    data = rng.standard_normal((5, 3))
+    with pytest.raises(ValueError, match="`block_entries` must be a positive integer"):
+        GaussianMixture(data, 0.5, block_entries=0)
+    with pytest.raises(ValueError, match="`num_samples` must be at least 2"):
+        GaussianMixture(data, 0.5).relative_entropy(1)
+    with pytest.raises(ValueError, match="`samples` must have n = 3 entries"):
+        GaussianMixture(data, 0.5).entropy(samples=np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"`alpha_bar` must lie in \[0, 1\)"):
+        GaussianMixture(data, -0.1)

@@ -55,6 +55,17 @@ def test_ratio_threshold_is_strict():
     assert rep.fraction_memorised == 1.0 and rep.summary()["num_memorised"] == 1
 
 
+def test_one_spelling_with_the_old_one_as_alias(rng):
+    # the project spells "memoriz-" (memorization_report); the -s names stay as aliases and the
+    # JSON schema keeps its key "fraction_memorised"
+    train = rng.uniform(-1, 1, size=(6, 4))
+    rep = memorization_report(np.vstack([train[:2], rng.uniform(-1, 1, size=(3, 4))]), train)
+    assert rep.fraction_memorized == rep.fraction_memorised == 0.4
+    np.testing.assert_array_equal(rep.memorized, rep.memorised)
+    assert rep.summary()["fraction_memorised"] == rep.fraction_memorized
+    assert "fraction_memorized" not in rep.summary()
+
+
 def test_k_nearest_sorted(rng):
     q, r = rng.standard_normal((5, 3)), rng.standard_normal((8, 3))
     idx, dist = nearest_neighbours(q, r, k=8)

@@ -1,4 +1,5 @@
-"""PDE vs closed form vs Monte Carlo of the chain (pde/verification.py), and the data parsing."""
+"""PDE vs closed form vs Monte Carlo of the chain (pde/verification.py); the 1-D data
+distributions themselves are tested in tests/distributions/test_mixture1d.py."""
 
 from __future__ import annotations
 
@@ -78,44 +79,12 @@ def test_default_grid_covers_every_marginal():
     assert data.diffused(0.5).mass_outside(grid) < 1e-14
 
 
-def test_mixture_closed_form_and_sampling(rng):
-    m = Mixture1D(means=(-1.0, 3.0), stds=(0.5, 2.0), weights=(1.0, 3.0))
-    grid = Grid1D(-20.0, 20.0, 4000)
-    # cell averages integrate the pdf: midpoint rule is O(h^2) = 1e-4
-    np.testing.assert_allclose(m.cell_averages(grid), m.pdf(grid.centres), atol=1e-4)
-    x = m.sample(200_000, rng=rng)
-    # mean 0.25 * -1 + 0.75 * 3 = 2; std of the sample mean ~ 1.9 / sqrt(2e5) = 0.0043:
-    # 5 sigma (false alarm 6e-7)
-    assert x.mean() == pytest.approx(2.0, abs=5 * 0.0043)
-
-
-@pytest.mark.parametrize(
-    ("spec", "match"),
-    [
-        ("gauss:0;1", "`data` must look like 'mixture:-2,2;0.3'"),
-        ("mixture:1,2", "2 or 3 ';'-separated lists"),
-        ("mixture:a;1", "lists must hold numbers"),
-        ("mixture:0,1;1,2,3", "`stds` must have one entry or one per mean"),
-        ("mixture:0;-1", "`stds` must be non-negative"),
-        ("mixture:0,1;1;1,-1", "`weights` must be 2 non-negative numbers"),
-        ("mixture:0,nan;1", "`means` must hold finite values"),
-    ],
-)
-def test_data_spec_errors(spec, match):
-    with pytest.raises(ValueError, match=match):
-        parse_data_spec(spec)
-
-
 def test_comparison_errors():
     data = parse_data_spec("mixture:0;1")
     with pytest.raises(TypeError, match="`data` must be a Mixture1D"):
         compare_fokker_planck([0.0], "constant:0.02", [0, 1])
     with pytest.raises(ValueError, match="must not exceed the schedule's T = 10"):
         compare_fokker_planck(data, Schedule.constant(0.02, T=10), [0, 20])
-    with pytest.raises(ValueError, match="`stds` must be positive to evaluate a pdf"):
-        Mixture1D.from_values([0.0, 1.0]).pdf(0.5)
-    with pytest.raises(ValueError, match="`alpha_bar` must lie in \\[0, 1\\]"):
-        data.diffused(1.5)
 
 
 def test_figures_return_figures_and_reject_other_input(comparison):

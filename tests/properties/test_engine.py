@@ -14,7 +14,10 @@ from driftscale._validation import as_rng
 from driftscale.data import load_digits, load_image, scale
 from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.distributions.gaussian import IsotropicGaussian
+from driftscale.distributions.mixture import GaussianMixture
 from driftscale.osmosis import HomogeneousDiffusion, Osmosis, noise_guidance
+from driftscale.properties._entropy_checks import MonteCarloSequence
+from driftscale.properties._sampling import capability, num_steps, process_times
 from driftscale.properties.engine import check_properties
 
 STEPS = [2, 5, 10, 20, 50, 200]
@@ -101,6 +104,83 @@ class CorrelatedNoise(_Broken):
             g = (g + np.roll(g, 1, axis=1)) / math.sqrt(2.0)
             out.append(math.sqrt(ab) * f + math.sqrt(1 - ab) * g)
         return np.stack(out)
+
+
+class ExactChain(_Broken):
+    """Not a ProbabilisticDiffusion, but the same law written independently: u_t =
+    sqrt(a_t) f + sqrt(1 - a_t) z with a_t = 0.98^t, drawn by exact jumps one image at a time, with
+    the exact densities as capabilities (DESIGN.md)."""
+
+    name = "exact-chain"
+
+    def trajectory(self, f, times, *, rng=None):
+        rng = as_rng(rng)
+        out, u, current = [], np.asarray(f, dtype=float), 0.0
+        for t in times:
+            keep = 0.98 ** (t - current)
+            u = math.sqrt(keep) * u + math.sqrt(1 - keep) * rng.standard_normal(u.shape)
+            out.append(u)
+            current = t
+        return np.stack(out)
+
+    def marginal_log_density(self, x, data, i):
+        return GaussianMixture(data, 0.98**i).log_density(x)
+
+    def conditional_log_density(self, x, u0, i):
+        ab = 0.98**i
+        d2 = np.sum((x - math.sqrt(ab) * u0) ** 2, axis=1)
+        return -d2 / (2 * (1 - ab)) - 0.5 * x.shape[1] * math.log(2 * math.pi * (1 - ab))
+
+
+def test_a_new_process_with_exact_densities_gets_them_not_knn(digits):
+    # the capabilities, not the class, decide: the Monte Carlo of the exact densities is used
+    # (the k-NN fallback would name Kozachenko-Leonenko), and agrees with an independent
+    # GaussianMixture estimate on fresh samples (|z| < 4, two-sided false-alarm rate 6.3e-5)
+    data = digits[:300]
+    steps = [5, 20, 100, 1000]
+    rep = check_properties(ExactChain(), data, steps, rng=8, **FAST)
+    h = rep["differential_entropy_increasing"]
+    assert "exact marginal_log_density" in h.method and "k-NN" not in h.method
+    assert "conditional_log_density" in rep["conditional_entropy_increasing"].method
+    assert "exact marginal_log_density" in rep["relative_entropy_decreasing"].method
+    for k, step in enumerate(steps):
+        ref = GaussianMixture(data, 0.98**step).entropy(2000, rng=k)
+        se = math.hypot(ref.stderr, h.evidence["stderr"][k])
+        assert abs(h.evidence["values"][k] - ref.value) < 4 * se
+    # conditional entropy: the Gaussian's n/2 ln(2 pi e (1 - a_t)), n = 64
+    cond = rep.sequence("conditional_entropy")
+    for k, step in enumerate(steps):
+        closed = 32 * math.log(2 * math.pi * math.e * (1 - 0.98**step))
+        assert abs(cond.values[k] - closed) < 4 * cond.stderr[k]
+    for pid in STOCHASTIC_IDS:
+        assert rep[pid].holds is True, (pid, rep[pid].evidence)
+    # no schedule capability: no Eq. (10) evidence
+    assert "eq10_all_betas_admissible" not in h.evidence
+
+
+def test_monte_carlo_sequences():
+    per = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 7.0]])
+    seq = MonteCarloSequence.paired(per)
+    np.testing.assert_array_equal(seq.values, [2.0, 2.5, 5.5])
+    np.testing.assert_array_equal(seq.diffs, [0.5, 3.0])
+    # paired differences: per-path differences (1, 0) and (2, 4): std/sqrt(2) = 0.5 and 1.0
+    np.testing.assert_allclose(seq.diff_stderr, [0.5, 1.0], rtol=1e-15)
+    ind = MonteCarloSequence.independent(np.array([1.0, 4.0]), np.array([3.0, 4.0]))
+    np.testing.assert_array_equal(ind.diffs, [3.0]) and np.testing.assert_array_equal(
+        ind.diff_stderr, [5.0]
+    )
+
+
+def test_capabilities_are_methods_and_step_counts_are_ints():
+    class Plain:
+        step = 0.5  # a step size, not the Markov step of a chain
+        T = 2.5
+
+    pd = ProbabilisticDiffusion("constant:0.02")
+    assert capability(Plain(), "step") is None and num_steps(Plain()) is None
+    assert capability(pd, "transition") == pd.transition and num_steps(pd) == 1000
+    assert process_times(pd, np.array([0.0, 3.0])) == [0, 3]
+    assert process_times(Plain(), [0.0, 3.0]) == [0.0, 3.0]
 
 
 def test_probabilistic_diffusion_has_every_property(digits):
@@ -225,6 +305,32 @@ class LeakyDiffusion(HomogeneousDiffusion):
     def trajectory(self, f, times, *, rng=None, **options):
         u = super().trajectory(f, times, **options)
         return u * np.exp(-np.asarray(times, dtype=float) / 100.0)[:, None, None]
+
+
+class ZeroDrift(HomogeneousDiffusion):
+    drift_free = True  # Eq. (26) with d = 0
+
+
+class ClaimsNoDrift(Osmosis):
+    drift_free = True  # a wrong claim: the guidance drift is not zero
+
+
+def test_a_drift_free_process_must_have_a_flat_steady_state(positive_cat):
+    times = [1, 10, 100, 1000, 10000]
+    rep = check_properties(ZeroDrift(), positive_cat, times)
+    ev = rep["steady_state"].evidence
+    assert rep["steady_state"].holds is True and ev["w_is_flat"] is True
+    assert rep["steady_state"].claim.startswith("classical scale-space")
+    assert ev["w_minus_mean_f"] < 1e-10
+    # osmosis with a noise guidance has a non-flat steady state: claiming no drift is caught
+    wrong = check_properties(
+        ClaimsNoDrift(guidance=noise_guidance((12, 18), rng=0)), positive_cat, times
+    )
+    assert wrong["steady_state"].holds is False
+    assert wrong["steady_state"].evidence["w_is_flat"] is False
+    # without the capability, no flatness is asked of osmosis
+    plain = check_properties(Osmosis(guidance=noise_guidance((12, 18), rng=0)), positive_cat, times)
+    assert "w_is_flat" not in plain["steady_state"].evidence
 
 
 def test_leaky_process_is_flagged_on_mass(positive_cat):

@@ -9,6 +9,13 @@ algorithm); stepping Eq. (4) one step at a time stays available as the reference
 The chain acts on every entry independently, so ``f`` may be one image ``(H, W)`` / ``(H, W, C)``
 or a batch ``(N, H, W[, C])``: the shape only matters for permutations.
 
+Besides the :class:`~driftscale.typing.ScaleSpace` protocol it offers the optional capabilities
+that the property engine (:mod:`driftscale.properties`) asks for: ``transition`` (exact jump),
+``step`` (one step of Eq. 4), ``marginal_log_density`` (the Gaussian mixture of Eq. 5,
+:class:`~driftscale.distributions.mixture.GaussianMixture`), ``conditional_log_density`` (the
+Gaussian of Eq. 5), ``schedule`` and ``T`` (a chain of Eq. 4 with this beta schedule), and
+``batched`` (``trajectory`` takes a batch of images).
+
 References
 ----------
 .. [1] P. Peter, "Generalised Scale-Space Properties for Probabilistic Diffusion Models",
@@ -23,9 +30,10 @@ from typing import Literal
 
 import numpy as np
 
-from driftscale._validation import as_rng, check_choice, check_image, check_steps
+from driftscale._validation import as_rng, check_array, check_choice, check_image, check_steps
 from driftscale.diffusion.permutations import Permutation
 from driftscale.distributions.gaussian import IsotropicGaussian
+from driftscale.distributions.mixture import GaussianMixture
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 
@@ -52,6 +60,8 @@ class ProbabilisticDiffusion:
 
     name = "diffusion"
     stochastic = True
+    #: ``trajectory`` also takes a batch ``(N, H, W[, C])`` and evolves each image independently
+    batched = True
 
     def __init__(self, schedule: Schedule | str = "constant:0.02") -> None:
         self.schedule = Schedule.coerce(schedule)
@@ -114,6 +124,73 @@ class ProbabilisticDiffusion:
             return u.copy()
         mean_factor, variance = self.schedule.jump_coefficients(i, j)
         return mean_factor * u + math.sqrt(variance) * rng.standard_normal(u.shape)
+
+    def marginal_log_density(self, x: FloatArray, data: FloatArray, i: int) -> FloatArray:
+        r"""Exact :math:`\ln p(u_i = x)` of the chain started from the data set ``data``: the
+        Gaussian mixture of Eq. (5), :class:`~driftscale.distributions.mixture.GaussianMixture`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (M, n) or (M, H, W[, C])
+            Points.
+        data : ndarray of shape (N, n) or (N, H, W[, C])
+            The data set (``u_0`` uniform over its images), already scaled.
+        i : int
+            Step, ``1 <= i <= T`` (at step 0 the marginal has no density).
+
+        Returns
+        -------
+        ndarray of float64, shape (M,)
+
+        Examples
+        --------
+        >>> pd = ProbabilisticDiffusion("constant:0.02")
+        >>> pd.marginal_log_density(np.zeros((2, 4)), np.zeros((3, 4)), 10).shape
+        (2,)
+        """
+        return GaussianMixture.at_step(data, self.schedule, i).log_density(x)
+
+    def conditional_log_density(self, x: FloatArray, u0: FloatArray, i: int) -> FloatArray:
+        r"""Exact :math:`\ln p(u_i = x \mid u_0)`, the Gaussian
+        :math:`\mathcal N(\sqrt{\bar\alpha_i}\,u_0, (1-\bar\alpha_i) I)` of Eq. (5), per sample.
+
+        Parameters
+        ----------
+        x, u0 : ndarray of shape (M, n) or (M, H, W[, C])
+            Points and their starting images (row ``m`` of ``x`` given row ``m`` of ``u0``).
+        i : int
+            Step, ``1 <= i <= T``.
+
+        Returns
+        -------
+        ndarray of float64, shape (M,)
+
+        Examples
+        --------
+        >>> pd = ProbabilisticDiffusion("constant:0.02")
+        >>> ab = pd.schedule.alpha_bar[5]
+        >>> lp = pd.conditional_log_density(np.zeros((1, 2)), np.zeros((1, 2)), 5)[0]
+        >>> bool(np.isclose(lp, -np.log(2 * np.pi * (1 - ab))))
+        True
+        """
+        x = check_array(x, name="x")
+        u0 = check_array(u0, name="u0")
+        if x.ndim < 2 or x.shape != u0.shape:
+            raise ValueError(
+                f"`x` and `u0` must be batches (M, ...) of the same shape, got {x.shape} and "
+                f"{u0.shape}"
+            )
+        (step,) = check_steps([i], T=self.T, name="i")
+        if step == 0:
+            raise ValueError("`i` must be at least 1: p(u_0 | u_0) is a point mass, no density")
+        ab = self.schedule.alpha_bar[step]
+        var = 1.0 - ab
+        resid = (x - np.sqrt(ab) * u0).reshape(x.shape[0], -1)
+        n = resid.shape[1]
+        # Eq. (5): -ln N(x; sqrt(ab) u0, (1 - ab) I) = |x - sqrt(ab) u0|^2 / (2 (1 - ab))
+        #          + n/2 ln(2 pi (1 - ab))
+        sq = np.einsum("ij,ij->i", resid, resid)
+        return -(sq / (2 * var) + 0.5 * n * np.log(2 * math.pi * var))
 
     def trajectory(
         self,

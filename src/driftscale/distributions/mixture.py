@@ -1,17 +1,20 @@
-r"""Entropy of the forward marginal of a finite data set: a Gaussian mixture, Eq. (5), (9).
+r"""The forward marginal of a finite data set, a Gaussian mixture (Eq. 5), and its entropy (Eq. 9).
 
 For training data :math:`f_1, \dots, f_N` the forward marginal of Eq. (5) is
 
 .. math:: p(u_i) = \frac1N \sum_{k=1}^N \mathcal N\bigl(\sqrt{\bar\alpha_i}\,f_k,
    (1-\bar\alpha_i) I\bigr),
 
-whose log-density is exact by log-sum-exp over all ``N`` components. Distances use chunked BLAS,
-:math:`\|x - a f_k\|^2 = \|x\|^2 - 2a\,x \cdot f_k + a^2\|f_k\|^2`, never a ``B x N x n`` array.
-:func:`mixture_entropy` is the Monte-Carlo mean of :math:`-\ln p(x)` (Eq. 9) with its standard
-error; :func:`mixture_relative_entropy` is :math:`E_p[\ln p - \ln \mathcal N(0, I)]`, the
-relative entropy to the steady state, from the same samples. :func:`mixture_entropy_bounds` gives
-the Kolchinsky-Tracey pairwise bounds (Bhattacharyya below, KL above) and the Gaussian
-maximum-entropy bound, between which the estimate must lie.
+the object Prop. 1 of Peter 2023 is about. :class:`GaussianMixture` is this distribution: its
+log-density is exact by log-sum-exp over all ``N`` components, with the blocked squared distances
+of :mod:`driftscale._kernels` (BLAS, never a ``B x N x n`` array);
+:meth:`~GaussianMixture.entropy` is the Monte-Carlo mean of :math:`-\ln p(x)` (Eq. 9) with its
+standard error; :meth:`~GaussianMixture.relative_entropy` is
+:math:`E_p[\ln p - \ln \mathcal N(0, I)]`, the relative entropy to the steady state, from the
+same samples; :meth:`~GaussianMixture.entropy_bounds` gives the Kolchinsky-Tracey pairwise bounds
+(Bhattacharyya below, KL above) and the Gaussian maximum-entropy bound, between which the
+estimate must lie. The free functions (:func:`mixture_log_density`, :func:`mixture_entropy`, ...)
+are one-line delegations to it, kept for existing code.
 
 References
 ----------
@@ -26,13 +29,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
-from driftscale._validation import as_rng, check_array, check_positive_int
+from driftscale._kernels import (
+    BLOCK_ENTRIES,
+    logsumexp_rows,
+    sq_distance_blocks,
+    sq_distances,
+    squared_norms,
+)
+from driftscale._validation import as_rng, check_array, check_positive_int, check_steps
 from driftscale.distributions.estimate import LOG_2PI_E, EntropyEstimate
+from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 
 __all__ = [
+    "BLOCK_ENTRIES",
+    "GaussianMixture",
     "MixtureEntropyBounds",
     "mixture_entropy",
     "mixture_entropy_bounds",
@@ -40,23 +52,6 @@ __all__ = [
     "mixture_relative_entropy",
     "sample_mixture",
 ]
-
-# Rows x N distance blocks of at most this many float64 entries (32 MiB).
-BLOCK_ENTRIES = 4_000_000
-# Shifted exponents below this are raised to it before exp(): exp() of arguments below about
-# -708 gives subnormal numbers, a slow path (several times slower exp and sums). A term below
-# e^-600 (~1e-261) next to the largest term (which is 1) changes the sum by less than
-# N * 1e-261 relative: far below float64 resolution, so the result is unchanged.
-EXP_FLOOR = -600.0
-
-
-def _logsumexp_rows(z: FloatArray) -> FloatArray:
-    """Row-wise log-sum-exp of a 2-D array (overwritten), with the floor above."""
-    top = z.max(axis=1, keepdims=True)
-    z -= top
-    np.maximum(z, EXP_FLOOR, out=z)
-    np.exp(z, out=z)
-    return np.log(z.sum(axis=1)) + top[:, 0]
 
 
 @dataclass(frozen=True)
@@ -74,14 +69,14 @@ class MixtureEntropyBounds:
     upper_gaussian: float
 
 
-def _flat_data(data: Any) -> FloatArray:
+def _check_data(data: Any) -> FloatArray:
     arr = check_array(data, name="data")
     if arr.ndim < 2:
         raise ValueError(
             f"`data` must be a stack of N images (N, H, W[, C]) or vectors (N, n), got shape "
             f"{arr.shape}"
         )
-    return arr.reshape(arr.shape[0], -1)
+    return arr
 
 
 def _check_alpha_bar(alpha_bar: Any) -> float:
@@ -94,83 +89,6 @@ def _check_alpha_bar(alpha_bar: Any) -> float:
     return ab
 
 
-def mixture_log_density(
-    x: Any, data: Any, alpha_bar: float, *, block_entries: int = BLOCK_ENTRIES
-) -> FloatArray:
-    r"""Exact :math:`\ln p(x)` of the forward mixture at samples ``x``.
-
-    Parameters
-    ----------
-    x : ndarray of shape (M, n) or (M, H, W[, C])
-        Points; trailing axes are flattened and must match the data's ``n``.
-    data : ndarray of shape (N, n) or (N, H, W[, C])
-        Training data ``f_k`` (already scaled).
-    alpha_bar : float
-        :math:`\bar\alpha_i \in [0, 1)` of the step.
-    block_entries : int
-        Largest ``rows x N`` block held in memory at once.
-
-    Returns
-    -------
-    ndarray of float64, shape (M,)
-
-    Examples
-    --------
-    >>> f = np.zeros((1, 3))
-    >>> round(float(mixture_log_density(np.zeros((1, 3)), f, 0.0)[0]), 6)   # -3/2 ln(2 pi)
-    -2.756816
-    """
-    f = _flat_data(data)
-    pts = check_array(x, name="x")
-    pts = pts.reshape(pts.shape[0], -1) if pts.ndim > 1 else pts[None]
-    if pts.shape[1] != f.shape[1]:
-        raise ValueError(
-            f"`x` must have n = {f.shape[1]} entries per sample like `data`, got {pts.shape[1]}"
-        )
-    ab = _check_alpha_bar(alpha_bar)
-    block_entries = check_positive_int(block_entries, name="block_entries")
-    a, var = math.sqrt(ab), 1.0 - ab
-    n_data, n = f.shape
-    f_sq = a * a * np.einsum("ij,ij->i", f, f)
-    const = -math.log(n_data) - 0.5 * n * math.log(2.0 * math.pi * var)
-    rows = max(1, block_entries // n_data)
-    out = np.empty(pts.shape[0])
-    for start in range(0, pts.shape[0], rows):
-        xb = pts[start : start + rows]
-        # ||x - a f_k||^2 = ||x||^2 - 2 a x.f_k + a^2 ||f_k||^2  (BLAS, no B x N x n array)
-        d2 = np.einsum("ij,ij->i", xb, xb)[:, None] - (2.0 * a) * (xb @ f.T) + f_sq[None, :]
-        np.maximum(d2, 0.0, out=d2)  # rounding can make an exact zero slightly negative
-        # ln p(x) = logsumexp_k(-||x - a f_k||^2 / (2 (1 - ab))) - ln N - n/2 ln(2 pi (1 - ab))
-        d2 *= -0.5 / var
-        out[start : start + rows] = _logsumexp_rows(d2) + const
-    return out
-
-
-def sample_mixture(
-    data: Any, alpha_bar: float, num_samples: int, *, rng: RNGLike = None
-) -> FloatArray:
-    r"""Draw ``num_samples`` points of the forward mixture, flattened to shape ``(M, n)``.
-
-    Each point is :math:`\sqrt{\bar\alpha}\,f_k + \sqrt{1-\bar\alpha}\,\xi` with ``k`` uniform,
-    Eq. (5) / (22).
-    """
-    f = _flat_data(data)
-    ab = _check_alpha_bar(alpha_bar)
-    num_samples = check_positive_int(num_samples, name="num_samples")
-    rng = as_rng(rng)
-    idx = rng.integers(0, f.shape[0], size=num_samples)
-    return math.sqrt(ab) * f[idx] + math.sqrt(1.0 - ab) * rng.standard_normal(
-        (num_samples, f.shape[1])
-    )
-
-
-def _samples_or_draw(data: Any, alpha_bar: float, samples: Any, num_samples: int, rng: RNGLike):
-    if samples is None:
-        return sample_mixture(data, alpha_bar, num_samples, rng=rng)
-    pts = check_array(samples, name="samples")
-    return pts.reshape(pts.shape[0], -1)
-
-
 def _estimate(values: FloatArray, method: str) -> EntropyEstimate:
     m = values.size
     if m < 2:
@@ -178,6 +96,211 @@ def _estimate(values: FloatArray, method: str) -> EntropyEstimate:
     return EntropyEstimate(
         float(values.mean()), float(values.std(ddof=1) / math.sqrt(m)), m, method
     )
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianMixture:
+    r"""The forward marginal of a finite data set at :math:`\bar\alpha`, Eq. (5) of Peter 2023:
+
+    .. math:: p(x) = \frac1N \sum_{k=1}^N \mathcal N\bigl(x;\ \sqrt{\bar\alpha}\,f_k,
+       (1-\bar\alpha) I\bigr).
+
+    Parameters
+    ----------
+    data : ndarray of shape (N, n) or (N, H, W[, C])
+        Training data ``f_k`` (already scaled); kept as a read-only view, not copied.
+    alpha_bar : float
+        :math:`\bar\alpha_i \in [0, 1)` of the step (at 1, step 0, there is no density).
+    block_entries : int
+        Largest ``rows x N`` block of distances held in memory at once.
+
+    Examples
+    --------
+    >>> p = GaussianMixture(np.zeros((1, 3)), 0.0)
+    >>> round(float(p.log_density(np.zeros((1, 3)))[0]), 6)   # -3/2 ln(2 pi)
+    -2.756816
+    >>> p.sample(4, rng=0).shape
+    (4, 3)
+    """
+
+    data: FloatArray
+    alpha_bar: float
+    block_entries: int = BLOCK_ENTRIES
+
+    def __post_init__(self) -> None:
+        arr = _check_data(self.data).view()
+        arr.flags.writeable = False  # the caller's array stays writeable
+        object.__setattr__(self, "data", arr)
+        object.__setattr__(self, "alpha_bar", _check_alpha_bar(self.alpha_bar))
+        block = check_positive_int(self.block_entries, name="block_entries")
+        object.__setattr__(self, "block_entries", block)
+
+    @classmethod
+    def at_step(cls, data: Any, schedule: Schedule | str, i: int) -> GaussianMixture:
+        """The marginal :math:`p(u_i)` of the chain with ``schedule`` started from ``data``,
+        step ``1 <= i <= T``."""
+        schedule = Schedule.coerce(schedule)
+        (step,) = check_steps([i], T=schedule.T, name="i")
+        if step == 0:
+            raise ValueError(
+                "`i` must be at least 1: at step 0 the marginal is the empirical distribution of "
+                "the data, which has no density"
+            )
+        return cls(data, float(schedule.alpha_bar[step]))
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (the shape of one data item)."""
+        return tuple(self.data.shape[1:])
+
+    @property
+    def dim(self) -> int:
+        """Number of entries ``n`` of one sample."""
+        return int(np.prod(self.event_shape))
+
+    @property
+    def num_components(self) -> int:
+        """Number of data items ``N``."""
+        return int(self.data.shape[0])
+
+    @property
+    def variance(self) -> float:
+        r"""Component variance :math:`1 - \bar\alpha`."""
+        return 1.0 - self.alpha_bar
+
+    def _flat(self) -> FloatArray:
+        return self.data.reshape(self.num_components, -1)
+
+    def _points(self, x: Any, name: str) -> FloatArray:
+        pts = check_array(x, name=name)
+        pts = pts.reshape(pts.shape[0], -1) if pts.ndim > 1 else pts[None]
+        if pts.shape[1] != self.dim:
+            raise ValueError(
+                f"`{name}` must have n = {self.dim} entries per sample like `data`, got "
+                f"{pts.shape[1]}"
+            )
+        return pts
+
+    def log_density(self, x: Any) -> FloatArray:
+        r"""Exact :math:`\ln p(x)` at points ``x`` of shape ``(M, n)`` or ``(M, *event_shape)``
+        (or one point of shape ``(n,)``); returns float64 of shape ``(M,)``."""
+        pts = self._points(x, "x")
+        a, var = math.sqrt(self.alpha_bar), self.variance
+        const = -math.log(self.num_components) - 0.5 * self.dim * math.log(2.0 * math.pi * var)
+        out = np.empty(pts.shape[0])
+        blocks = sq_distance_blocks(pts, self._flat(), scale=a, block_entries=self.block_entries)
+        for start, stop, d2 in blocks:
+            # ln p(x) = logsumexp_k(-||x - a f_k||^2 / (2 (1 - ab))) - ln N - n/2 ln(2 pi (1 - ab))
+            d2 *= -0.5 / var
+            out[start:stop] = logsumexp_rows(d2) + const
+        return out
+
+    def sample(self, num_samples: int, *, rng: RNGLike = None) -> FloatArray:
+        r"""Draw ``num_samples`` points, shape ``(num_samples, *event_shape)``: each is
+        :math:`\sqrt{\bar\alpha}\,f_k + \sqrt{1-\bar\alpha}\,\xi` with ``k`` uniform, Eq. (5)."""
+        num_samples = check_positive_int(num_samples, name="num_samples")
+        rng = as_rng(rng)
+        f = self._flat()
+        idx = rng.integers(0, f.shape[0], size=num_samples)
+        noise = rng.standard_normal((num_samples, f.shape[1]))
+        x = math.sqrt(self.alpha_bar) * f[idx] + math.sqrt(self.variance) * noise
+        return x.reshape(num_samples, *self.event_shape)
+
+    def _samples_or_draw(self, samples: Any, num_samples: int, rng: RNGLike) -> FloatArray:
+        if samples is not None:
+            return self._points(samples, "samples")
+        if check_positive_int(num_samples, name="num_samples") < 2:
+            raise ValueError(
+                f"`num_samples` must be at least 2 for a standard error, got {num_samples}"
+            )
+        return self.sample(num_samples, rng=rng).reshape(num_samples, -1)
+
+    def entropy(
+        self, num_samples: int = 2000, *, samples: Any = None, rng: RNGLike = None
+    ) -> EntropyEstimate:
+        r"""Monte-Carlo differential entropy :math:`H(U_i) = -E[\ln p(u_i)]`, Eq. (9).
+
+        Draws ``num_samples`` points, or uses ``samples`` of :math:`p(u_i)` instead (e.g. a
+        process's own trajectories). The standard error is the sample standard deviation of
+        :math:`-\ln p` over :math:`\sqrt M`.
+        """
+        x = self._samples_or_draw(samples, num_samples, rng)
+        return _estimate(-self.log_density(x), "Monte Carlo, exact mixture log-density")
+
+    def relative_entropy(
+        self, num_samples: int = 2000, *, samples: Any = None, rng: RNGLike = None
+    ) -> EntropyEstimate:
+        r"""Monte-Carlo relative entropy :math:`KL(p(u_i) \,\|\, \mathcal N(0, I))`.
+
+        :math:`E_p[\ln p(x) - \ln \varphi(x)]` with :math:`\ln\varphi(x) = -\|x\|^2/2 -
+        \tfrac n2\ln 2\pi`: the diffusion counterpart of the osmosis Lyapunov functional Eq. (28).
+        By the data-processing inequality for a Markov chain with invariant law N(0, I) it never
+        increases along the chain.
+        """
+        x = self._samples_or_draw(samples, num_samples, rng)
+        log_phi = -0.5 * squared_norms(x) - 0.5 * x.shape[1] * math.log(2.0 * math.pi)
+        return _estimate(
+            self.log_density(x) - log_phi,
+            "Monte Carlo, exact mixture log-density minus N(0, I) log-density",
+        )
+
+    def entropy_bounds(self) -> MixtureEntropyBounds:
+        r"""Pairwise-distance and maximum-entropy bounds on the entropy.
+
+        For equal weights and equal covariances :math:`s^2 I` (:math:`s^2 = 1-\bar\alpha`), with
+        :math:`D_{jk} = \bar\alpha\|f_j - f_k\|^2` and :math:`H_c = \tfrac n2\ln(2\pi e s^2)`:
+
+        .. math:: H_c - \frac1N\sum_j \ln\frac1N\sum_k e^{-D_{jk}/(8s^2)} \;\le\; H \;\le\;
+                  H_c - \frac1N\sum_j \ln\frac1N\sum_k e^{-D_{jk}/(2s^2)}
+
+        (Bhattacharyya distance below, KL divergence above; Kolchinsky & Tracey 2017, Eq. 11-12),
+        and :math:`H \le \tfrac12\ln\det(2\pi e\,(\bar\alpha\Sigma_F + s^2 I))` with
+        :math:`\Sigma_F` the (population) covariance of the data.
+        """
+        f = self._flat()
+        ab, var = self.alpha_bar, self.variance
+        n_data, n = f.shape
+        h_c = 0.5 * n * (LOG_2PI_E + math.log(var))
+        d2 = ab * sq_distances(f, f, block_entries=self.block_entries)
+
+        def pairwise(divisor: float) -> float:
+            return h_c - float(np.mean(logsumexp_rows(-d2 / divisor) - math.log(n_data)))
+
+        cov = ab * np.cov(f, rowvar=False, bias=True).reshape(n, n) + var * np.eye(n)
+        _, logdet = np.linalg.slogdet(cov)
+        return MixtureEntropyBounds(
+            lower_bhattacharyya=pairwise(8.0 * var),  # Bhattacharyya: ||mu_j - mu_k||^2 / (8 s^2)
+            upper_kl=pairwise(2.0 * var),  # KL: ||mu_j - mu_k||^2 / (2 s^2)
+            lower_conditional=h_c,
+            upper_gaussian=0.5 * (n * LOG_2PI_E + float(logdet)),
+        )
+
+
+# -- the free functions of the first API: one-line delegations to GaussianMixture -------------
+def mixture_log_density(
+    x: Any, data: Any, alpha_bar: float, *, block_entries: int = BLOCK_ENTRIES
+) -> FloatArray:
+    r"""Exact :math:`\ln p(x)` of the forward mixture at samples ``x``: shape ``(M,)``.
+
+    Same as ``GaussianMixture(data, alpha_bar, block_entries=...).log_density(x)``.
+
+    Examples
+    --------
+    >>> f = np.zeros((1, 3))
+    >>> round(float(mixture_log_density(np.zeros((1, 3)), f, 0.0)[0]), 6)   # -3/2 ln(2 pi)
+    -2.756816
+    """
+    return GaussianMixture(data, alpha_bar, block_entries=block_entries).log_density(x)
+
+
+def sample_mixture(
+    data: Any, alpha_bar: float, num_samples: int, *, rng: RNGLike = None
+) -> FloatArray:
+    """Draw ``num_samples`` points of the forward mixture, flattened to shape ``(M, n)``.
+
+    Same as ``GaussianMixture(data, alpha_bar).sample(num_samples, rng=rng)``, flattened.
+    """
+    return GaussianMixture(data, alpha_bar).sample(num_samples, rng=rng).reshape(num_samples, -1)
 
 
 def mixture_entropy(
@@ -190,24 +313,7 @@ def mixture_entropy(
 ) -> EntropyEstimate:
     r"""Monte-Carlo differential entropy :math:`H(U_i) = -E[\ln p(u_i)]` of the mixture, Eq. (9).
 
-    Parameters
-    ----------
-    data : ndarray of shape (N, n) or (N, H, W[, C])
-        Training data (already scaled).
-    alpha_bar : float
-        :math:`\bar\alpha_i` of the step, in ``[0, 1)``.
-    num_samples : int
-        Monte-Carlo samples drawn from the mixture when ``samples`` is not given.
-    samples : ndarray, optional
-        Samples of :math:`p(u_i)` to use instead (e.g. from a process's own trajectories).
-    rng : {numpy.random.Generator, int, None}, optional
-        Random generator or seed.
-
-    Returns
-    -------
-    EntropyEstimate
-        The standard error is the sample standard deviation of :math:`-\ln p` over
-        :math:`\sqrt M`.
+    Same as ``GaussianMixture(data, alpha_bar).entropy(num_samples, samples=..., rng=...)``.
 
     Examples
     --------
@@ -215,10 +321,7 @@ def mixture_entropy(
     >>> bool(abs(est.value - 2 * np.log(2 * np.pi * np.e * 0.5)) < 4 * est.stderr)
     True
     """
-    x = _samples_or_draw(data, alpha_bar, samples, num_samples, rng)
-    return _estimate(
-        -mixture_log_density(x, data, alpha_bar), "Monte Carlo, exact mixture log-density"
-    )
+    return GaussianMixture(data, alpha_bar).entropy(num_samples, samples=samples, rng=rng)
 
 
 def mixture_relative_entropy(
@@ -229,70 +332,30 @@ def mixture_relative_entropy(
     samples: Any = None,
     rng: RNGLike = None,
 ) -> EntropyEstimate:
-    r"""Monte-Carlo relative entropy :math:`KL(p(u_i) \,\|\, \mathcal N(0, I))`.
+    r"""Monte-Carlo relative entropy :math:`KL(p(u_i) \,\|\, \mathcal N(0, I))` of the mixture.
 
-    :math:`E_p[\ln p(x) - \ln \varphi(x)]` with :math:`\ln\varphi(x) = -\|x\|^2/2 -
-    \tfrac n2\ln 2\pi`: the diffusion counterpart of the osmosis Lyapunov functional Eq. (28).
-    By the data-processing inequality for a Markov chain with invariant law N(0, I) it never
-    increases along the chain.
+    Same as ``GaussianMixture(data, alpha_bar).relative_entropy(num_samples, ...)``.
     """
-    x = _samples_or_draw(data, alpha_bar, samples, num_samples, rng)
-    log_phi = -0.5 * np.einsum("ij,ij->i", x, x) - 0.5 * x.shape[1] * math.log(2.0 * math.pi)
-    return _estimate(
-        mixture_log_density(x, data, alpha_bar) - log_phi,
-        "Monte Carlo, exact mixture log-density minus N(0, I) log-density",
-    )
-
-
-def _pairwise_sq_distances(f: FloatArray, block_entries: int) -> FloatArray:
-    sq = np.einsum("ij,ij->i", f, f)
-    out = np.empty((f.shape[0], f.shape[0]))
-    rows = max(1, block_entries // f.shape[0])
-    for s in range(0, f.shape[0], rows):
-        blk = sq[s : s + rows, None] - 2.0 * (f[s : s + rows] @ f.T) + sq[None, :]
-        out[s : s + rows] = np.maximum(blk, 0.0)
-    return out
+    return GaussianMixture(data, alpha_bar).relative_entropy(num_samples, samples=samples, rng=rng)
 
 
 def mixture_entropy_bounds(
     data: Any, alpha_bar: float, *, block_entries: int = BLOCK_ENTRIES
 ) -> MixtureEntropyBounds:
-    r"""Pairwise-distance and maximum-entropy bounds on the entropy of the forward mixture.
+    """Kolchinsky-Tracey and maximum-entropy bounds on the entropy of the forward mixture.
 
-    For equal weights and equal covariances :math:`s^2 I` (:math:`s^2 = 1-\bar\alpha`), with
-    :math:`D_{jk} = \bar\alpha\|f_j - f_k\|^2` and :math:`H_c = \tfrac n2\ln(2\pi e s^2)`:
-
-    .. math:: H_c - \frac1N\sum_j \ln\frac1N\sum_k e^{-D_{jk}/(8s^2)} \;\le\; H \;\le\;
-              H_c - \frac1N\sum_j \ln\frac1N\sum_k e^{-D_{jk}/(2s^2)}
-
-    (Bhattacharyya distance below, KL divergence above; Kolchinsky & Tracey 2017, Eq. 11-12), and
-    :math:`H \le \tfrac12\ln\det(2\pi e\,(\bar\alpha\Sigma_F + s^2 I))` with :math:`\Sigma_F` the
-    (population) covariance of the data.
+    Same as ``GaussianMixture(data, alpha_bar, block_entries=...).entropy_bounds()``.
     """
-    f = _flat_data(data)
-    ab = _check_alpha_bar(alpha_bar)
-    n_data, n = f.shape
-    var = 1.0 - ab
-    h_c = 0.5 * n * (LOG_2PI_E + math.log(var))
-    d2 = ab * _pairwise_sq_distances(f, block_entries)
-
-    def pairwise(divisor: float) -> float:
-        return h_c - float(np.mean(_logsumexp_rows(-d2 / divisor) - math.log(n_data)))
-
-    cov = ab * np.cov(f, rowvar=False, bias=True).reshape(n, n) + var * np.eye(n)
-    _, logdet = np.linalg.slogdet(cov)
-    return MixtureEntropyBounds(
-        lower_bhattacharyya=pairwise(8.0 * var),  # Bhattacharyya: ||mu_j - mu_k||^2 / (8 s^2)
-        upper_kl=pairwise(2.0 * var),  # KL: ||mu_j - mu_k||^2 / (2 s^2)
-        lower_conditional=h_c,
-        upper_gaussian=0.5 * (n * LOG_2PI_E + float(logdet)),
-    )
+    return GaussianMixture(data, alpha_bar, block_entries=block_entries).entropy_bounds()
 
 
 def _log_density_naive(x: Any, data: Any, alpha_bar: float) -> FloatArray:
     """Reference: the same log-density by broadcasting a full ``M x N x n`` array (tests and
     benchmarks only; memory grows as M * N * n)."""
-    f = _flat_data(data)
+    from scipy.special import logsumexp
+
+    f = _check_data(data)
+    f = f.reshape(f.shape[0], -1)
     pts = np.asarray(x, dtype=np.float64).reshape(-1, f.shape[1])
     a, var = math.sqrt(alpha_bar), 1.0 - alpha_bar
     d2 = np.sum((pts[:, None, :] - a * f[None, :, :]) ** 2, axis=2)

@@ -26,8 +26,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
-from scipy.special import digamma, gammaln
 
 from driftscale._validation import check_array, check_positive_int
 from driftscale.estimators.entropy import EntropyEstimate
@@ -58,6 +56,9 @@ def knn_entropy(samples: Any, *, k: int = 3) -> EntropyEstimate:
     >>> bool(abs(est.value - np.log(2 * np.pi * np.e)) < 4 * est.stderr)   # H(N(0, I_2))
     True
     """
+    from scipy.spatial import cKDTree  # imported on first use: `import driftscale` stays light
+    from scipy.special import digamma, gammaln
+
     x = check_array(samples, name="samples")
     x = x.reshape(x.shape[0], -1) if x.ndim > 1 else x[:, None]
     m, n = x.shape

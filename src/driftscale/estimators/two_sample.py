@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from driftscale._kernels import sq_distances
 from driftscale._validation import as_rng, check_array, check_positive_int
 from driftscale.typing import FloatArray, RNGLike
 
@@ -48,9 +49,8 @@ class TwoSampleResult:
 
 
 def _distance_matrix(z: FloatArray) -> FloatArray:
-    sq = np.einsum("ij,ij->i", z, z)
-    d2 = sq[:, None] - 2.0 * (z @ z.T) + sq[None, :]
-    dist = np.sqrt(np.maximum(d2, 0.0))
+    # one block: the whole matrix is needed anyway, and z @ z.T in one product is symmetric
+    dist = np.sqrt(sq_distances(z, z, block_entries=z.shape[0] ** 2))
     np.fill_diagonal(dist, 0.0)  # exact zeros: rounding of the BLAS form would leave ~1e-8
     return dist
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from driftscale._validation import check_array, check_positive_int
 from driftscale.typing import FloatArray
@@ -63,6 +62,8 @@ def frechet_distance(x: Any, y: Any) -> float:
     >>> round(frechet_distance(x, x + 3.0), 12)  # shifted by 3: |3|^2
     9.0
     """
+    import scipy.linalg  # imported on first use: `import driftscale` stays light
+
     a, b = _flat(x, "x"), _flat(y, "y")
     if a.shape[1] != b.shape[1]:
         raise ValueError(

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from driftscale._kernels import sq_distance_blocks
 from driftscale._validation import check_array, check_positive_int
 from driftscale.typing import FloatArray
 
@@ -50,8 +51,9 @@ class MemorizationReport:
         ``d1 / d2`` (0 for exact copies).
     nearest_index : ndarray of int64, shape (num_samples,)
         Index of the nearest training image.
-    fraction_memorised : float
-        Fraction of samples with ``ratio < threshold``.
+    fraction_memorized : float
+        Fraction of samples with ``ratio < threshold`` (also as ``fraction_memorised``, the
+        spelling of the ``--json`` key).
     heldout_d1 : ndarray of float64 or None
         Distance to the nearest held-out image.
     threshold : float
@@ -62,15 +64,28 @@ class MemorizationReport:
     d2: FloatArray
     ratio: FloatArray
     nearest_index: np.ndarray
-    fraction_memorised: float
+    fraction_memorized: float
     heldout_d1: FloatArray | None
     threshold: float
     num_train: int
 
     @property
-    def memorised(self) -> np.ndarray:
-        """Boolean mask of the memorised samples."""
+    def memorized(self) -> np.ndarray:
+        """Boolean mask of the memorized samples (``ratio < threshold``)."""
         return self.ratio < self.threshold
+
+    # The project's spelling is "memoriz-" (memorization_report, MemorizationReport, the
+    # `memorization` command); the JSON key "fraction_memorised" keeps its schema, and these
+    # aliases keep code written against the first spelling working.
+    @property
+    def fraction_memorised(self) -> float:
+        """Alias of :attr:`fraction_memorized` (the spelling of the ``--json`` key)."""
+        return self.fraction_memorized
+
+    @property
+    def memorised(self) -> np.ndarray:
+        """Alias of :attr:`memorized`."""
+        return self.memorized
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready numbers: the fraction memorised, distance quantiles, held-out comparison."""
@@ -78,8 +93,8 @@ class MemorizationReport:
             "num_samples": int(self.d1.size),
             "num_train": self.num_train,
             "threshold": self.threshold,
-            "fraction_memorised": self.fraction_memorised,
-            "num_memorised": int(np.count_nonzero(self.memorised)),
+            "fraction_memorised": self.fraction_memorized,  # the --json schema's spelling
+            "num_memorised": int(np.count_nonzero(self.memorized)),
             "d1_median": float(np.median(self.d1)),
             "d1_mean": float(self.d1.mean()),
             "ratio_median": float(np.median(self.ratio)),
@@ -123,21 +138,20 @@ def nearest_neighbours(
     k = check_positive_int(k, name="k")
     if k > r.shape[0]:
         raise ValueError(f"`train` must hold at least {k} images for k = {k}, got {r.shape[0]}")
-    chunk = max(1, check_positive_int(chunk_size, name="chunk_size") // r.shape[0])
-    sq_r = np.einsum("ij,ij->i", r, r)
+    chunk_size = check_positive_int(chunk_size, name="chunk_size")
     idx = np.empty((q.shape[0], k), dtype=np.int64)
     dist = np.empty((q.shape[0], k))
-    for a in range(0, q.shape[0], chunk):
-        block = q[a : a + chunk]
-        # |x - f|^2 = |x|^2 + |f|^2 - 2 x.f; |x|^2 does not change the ranking
-        d2 = sq_r[None, :] - 2.0 * (block @ r.T)
+    # |x - f|^2 = |x|^2 - 2 x.f + |f|^2; |x|^2 does not change the ranking, so it is left out
+    blocks = sq_distance_blocks(q, r, with_x_norms=False, clip=False, block_entries=chunk_size)
+    for a, b, d2 in blocks:
+        block = q[a:b]
         part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < r.shape[0] else None
         cand = part if part is not None else np.broadcast_to(np.arange(r.shape[0]), d2.shape)
         diff = block[:, None, :] - r[cand]  # (chunk, k, n): only the k candidates
         exact = np.sqrt(np.einsum("bkj,bkj->bk", diff, diff))
         order = np.argsort(exact, axis=1, kind="stable")
-        idx[a : a + chunk] = np.take_along_axis(cand, order, axis=1)[:, :k]
-        dist[a : a + chunk] = np.take_along_axis(exact, order, axis=1)[:, :k]
+        idx[a:b] = np.take_along_axis(cand, order, axis=1)[:, :k]
+        dist[a:b] = np.take_along_axis(exact, order, axis=1)[:, :k]
     return idx, dist
 
 
@@ -171,7 +185,7 @@ def memorization_report(
     --------
     >>> train = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> rep = memorization_report(np.array([[0.0, 0.0], [0.5, 0.5]]), train)
-    >>> rep.ratio.tolist(), rep.fraction_memorised
+    >>> rep.ratio.tolist(), rep.fraction_memorized
     ([0.0, 1.0], 0.5)
     """
     threshold = float(threshold)
@@ -201,7 +215,7 @@ def memorization_report(
         d2=d2,
         ratio=ratio,
         nearest_index=idx[:, 0],
-        fraction_memorised=float(np.mean(ratio < threshold)),
+        fraction_memorized=float(np.mean(ratio < threshold)),
         heldout_d1=heldout_d1,
         threshold=threshold,
         num_train=int(t_flat.shape[0]),

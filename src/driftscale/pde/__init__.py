@@ -1,8 +1,9 @@
 """The PDE view of Peter 2023 (Section 3.2, Eq. 23-25; Section 4.1, Eq. 27): one 1-D
 drift-diffusion core serving probabilistic diffusion and osmosis.
 
-- :mod:`~driftscale.pde.grid` -- :class:`Grid1D` (cell-centred, truncated domain) and
-  :class:`Mixture1D` (1-D data distributions with the closed-form marginal of Eq. 5).
+- :mod:`~driftscale.pde.grid` -- :class:`Grid1D` (cell-centred, truncated domain); re-exports
+  :class:`Mixture1D` (1-D data distributions with the closed-form marginal of Eq. 5, defined in
+  :mod:`driftscale.distributions.mixture1d`).
 - :mod:`~driftscale.pde.operator` -- the conservative finite-volume operator with a
   Scharfetter-Gummel (or central, or cell-average) flux: mass, positivity, exact discrete
   equilibrium.

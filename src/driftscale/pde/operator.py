@@ -303,7 +303,19 @@ def drift_diffusion_operator(
     D = float(diffusivity)
     if not (math.isfinite(D) and D > 0):
         raise ValueError(f"`diffusivity` must be positive and finite, got {diffusivity!r}")
-    h, n = grid.h, grid.num_cells
+    peclet = _peclet(grid, drift, D, flux, log_ratio)
+    lower, upper, ratio = _face_rates(peclet, D / grid.h**2, flux)
+    diag = np.zeros(grid.num_cells)
+    diag[:-1] -= lower  # outflow of cell i through its right face
+    diag[1:] -= upper  # outflow of cell i + 1 through its left face
+    return DriftDiffusionOperator(
+        grid=grid, lower=lower, diag=diag, upper=upper, log_ratio=ratio, flux=flux
+    )
+
+
+def _peclet(grid: Grid1D, drift: Any, D: float, flux: str, log_ratio: Any) -> FloatArray:
+    """The grid Péclet numbers ``a h / D`` at the interior faces (or ``ln(Pi_(i+1) / Pi_i)``)."""
+    n = grid.num_cells
     if log_ratio is not None:
         if flux != "scharfetter-gummel":
             raise ValueError(f"`log_ratio` needs flux='scharfetter-gummel', got flux={flux!r}")
@@ -312,26 +324,30 @@ def drift_diffusion_operator(
             raise ValueError(
                 f"`log_ratio` must have num_cells - 1 = {n - 1} entries, got {peclet.size}"
             )
-    elif flux == "cell-average":
+        return peclet
+    if flux == "cell-average":
         if not callable(drift):
             raise TypeError(
                 "flux='cell-average' needs `drift` as a function a(x) (it integrates the "
                 f"equilibrium over each cell), got {type(drift).__name__}"
             )
-        peclet = np.diff(log_cell_equilibrium(grid, drift, diffusivity=D))
-    else:
-        a = drift(grid.interior_faces) if callable(drift) else drift
-        a = check_array(np.broadcast_to(np.asarray(a, dtype=np.float64), (n - 1,)), name="drift")
-        peclet = a * h / D
-    c = D / h**2
+        return np.diff(log_cell_equilibrium(grid, drift, diffusivity=D))
+    a = drift(grid.interior_faces) if callable(drift) else drift
+    a = check_array(np.broadcast_to(np.asarray(a, dtype=np.float64), (n - 1,)), name="drift")
+    return a * grid.h / D
+
+
+def _face_rates(
+    peclet: FloatArray, c: float, flux: str
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``A[i+1, i]``, ``A[i, i+1]`` and ``ln(pi_(i+1) / pi_i)`` of each interior face."""
     if flux == "scharfetter-gummel":
         # J_{i+1/2} = (D/h) [B(-P) p_i - B(P) p_{i+1}], P = a h / D
-        lower, upper = c * bernoulli(-peclet), c * bernoulli(peclet)
-        ratio = peclet.copy()  # exact: B(-P) / B(P) = e^P
-    elif flux == "cell-average":
+        return c * bernoulli(-peclet), c * bernoulli(peclet), peclet.copy()  # B(-P)/B(P) = e^P
+    worst = float(np.max(np.abs(peclet)))
+    if flux == "cell-average":
         # J = -(D/h) w (p_{i+1}/Pi_{i+1} - p_i/Pi_i), w = (Pi_i + Pi_{i+1}) / 2,
         # r = ln(Pi_{i+1} / Pi_i): A[i+1, i] = c (1 + e^r) / 2, A[i, i+1] = c (1 + e^-r) / 2
-        worst = float(np.max(np.abs(peclet)))
         if worst > MAX_CELL_AVERAGE_RATIO:
             raise ValueError(
                 f"flux='cell-average' needs the grid Péclet number |ln(Pi_(i+1) / Pi_i)| <= "
@@ -339,20 +355,12 @@ def drift_diffusion_operator(
                 "refine the grid (num_cells) or use flux='scharfetter-gummel'"
             )
         lower, upper = c * 0.5 * (1.0 + np.exp(peclet)), c * 0.5 * (1.0 + np.exp(-peclet))
-        ratio = peclet.copy()  # exact: lower / upper = e^r
-    else:
-        # J_{i+1/2} = a (p_i + p_{i+1}) / 2 - D (p_{i+1} - p_i) / h   (Vogel et al. 2013)
-        lower, upper = c * (1.0 + peclet / 2.0), c * (1.0 - peclet / 2.0)
-        worst = float(np.max(np.abs(peclet)))
-        if worst >= 2.0:
-            raise ValueError(
-                f"flux='central' needs the grid Péclet number h|a|/D < 2 for positivity, got "
-                f"{worst:.3g}; refine the grid (num_cells) or use flux='scharfetter-gummel'"
-            )
-        ratio = np.log(lower) - np.log(upper)
-    diag = np.zeros(n)
-    diag[:-1] -= lower  # outflow of cell i through its right face
-    diag[1:] -= upper  # outflow of cell i + 1 through its left face
-    return DriftDiffusionOperator(
-        grid=grid, lower=lower, diag=diag, upper=upper, log_ratio=ratio, flux=flux
-    )
+        return lower, upper, peclet.copy()  # exact: lower / upper = e^r
+    # J_{i+1/2} = a (p_i + p_{i+1}) / 2 - D (p_{i+1} - p_i) / h   (Vogel et al. 2013)
+    lower, upper = c * (1.0 + peclet / 2.0), c * (1.0 - peclet / 2.0)
+    if worst >= 2.0:
+        raise ValueError(
+            f"flux='central' needs the grid Péclet number h|a|/D < 2 for positivity, got "
+            f"{worst:.3g}; refine the grid (num_cells) or use flux='scharfetter-gummel'"
+        )
+    return lower, upper, np.log(lower) - np.log(upper)

@@ -1,9 +1,11 @@
 """Sampling helpers of the property engine: marginal samples of any stochastic ``ScaleSpace``,
 continuation of a chain from an intermediate step (Property 2), and coupled noise (Prop. 3).
 
-A stochastic ``ScaleSpace`` only promises ``trajectory(f, times, rng=)`` on one image. Processes
-that act entry-wise on a batch (:class:`~driftscale.diffusion.forward.ProbabilisticDiffusion`)
-are called once with the whole batch; any other process is called once per sample.
+A stochastic ``ScaleSpace`` only promises ``trajectory(f, times, rng=)`` on one image. A process
+that declares ``batched = True`` (its ``trajectory`` evolves each image of a batch independently,
+like :class:`~driftscale.diffusion.forward.ProbabilisticDiffusion`) is called once with the whole
+batch; any other process is called once per sample. A process with a step count ``T`` (a chain of
+Eq. 4) gets its steps as ints, any other its times as floats.
 """
 
 from __future__ import annotations
@@ -13,22 +15,42 @@ from typing import Any
 
 import numpy as np
 
-from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.typing import FloatArray
 
-__all__ = ["CoupledNoise", "continue_chain", "sample_paths"]
+__all__ = [
+    "CoupledNoise",
+    "capability",
+    "continue_chain",
+    "num_steps",
+    "process_times",
+    "sample_paths",
+]
 
 
-def _batched(space: Any) -> bool:
-    return isinstance(space, ProbabilisticDiffusion)
+def capability(space: Any, name: str) -> Callable[..., Any] | None:
+    """The optional method ``name`` of a process (DESIGN.md: ``transition``,
+    ``marginal_log_density``, ``conditional_log_density``, ...), or None where it has none."""
+    method = getattr(space, name, None)
+    return method if callable(method) else None
+
+
+def num_steps(space: Any) -> int | None:
+    """The step count ``T`` of a chain (ProbabilisticDiffusion), or None for other processes."""
+    T = getattr(space, "T", None)
+    return int(T) if isinstance(T, int | np.integer) and not isinstance(T, bool) else None
+
+
+def process_times(space: Any, steps: Any) -> list:
+    """``steps`` as the process takes them: ints for a chain with ``T`` steps, else floats."""
+    return [int(s) for s in steps] if num_steps(space) is not None else list(steps)
 
 
 def sample_paths(
     space: Any, data: FloatArray, idx: np.ndarray, steps: FloatArray, rng: np.random.Generator
 ) -> FloatArray:
     """Trajectories from ``data[idx]``, recorded at ``steps``: shape ``(M, K, *image_shape)``."""
-    times = [int(s) for s in steps] if _batched(space) else list(steps)
-    if _batched(space):
+    times = process_times(space, steps)
+    if getattr(space, "batched", False):
         paths = space.trajectory(data[idx], times, rng=rng)  # (K, M, ...)
         return np.moveaxis(paths, 0, 1)
     out = np.empty((idx.size, len(times), *data.shape[1:]))
@@ -42,17 +64,21 @@ def continue_chain(
 ) -> FloatArray:
     """Run the chain from states ``u`` (a batch ``(M, ...)``) at step ``start`` to ``stop``.
 
-    ProbabilisticDiffusion: ``stop - start`` single Markov steps of Eq. (4) (Eq. 8 of Property
-    2). A process with ``transition(u, i, j, rng=)`` uses it; any other process is assumed
-    time-homogeneous and restarted: ``trajectory(u_m, [0, stop - start])``.
+    A process with ``step(u, i, rng=)`` (one Markov step, Eq. 4 for ProbabilisticDiffusion) takes
+    ``stop - start`` single steps (Eq. 8 of Property 2), so the semigroup test compares the
+    process's paths with the chain they summarise. A process with ``transition(u, i, j, rng=)``
+    uses that jump; any other process is assumed time-homogeneous and restarted:
+    ``trajectory(u_m, [0, stop - start])``.
     """
-    if isinstance(space, ProbabilisticDiffusion):
+    step = capability(space, "step")
+    if step is not None:
         x = u
         for j in range(int(start) + 1, int(stop) + 1):
-            x = space.step(x, j, rng=rng)  # Eq. (4), one step at a time
+            x = step(x, j, rng=rng)  # Eq. (4), one step at a time
         return x if int(stop) > int(start) else x.copy()
-    if hasattr(space, "transition"):
-        return np.asarray(space.transition(u, start, stop, rng=rng), dtype=np.float64)
+    transition = capability(space, "transition")
+    if transition is not None:
+        return np.asarray(transition(u, start, stop, rng=rng), dtype=np.float64)
     out = np.empty_like(u)
     for m in range(u.shape[0]):
         out[m] = space.trajectory(u[m], [0, stop - start], rng=rng)[-1]

@@ -10,10 +10,12 @@ id                                  measured as                                 
 ``initial_state``                   ``u_0`` of every sampled path equals its data image   P. 1
 ``semigroup``                       energy two-sample test: ``i`` steps from ``u_0`` vs   P. 2
                                     ``l`` steps from fresh samples of ``u_{i-l}``
-``differential_entropy_increasing`` ProbabilisticDiffusion: Monte Carlo with the exact    Prop.1
-                                    Eq. (5) mixture log-density on the process's samples;
-                                    others: Kozachenko-Leonenko k-NN; Eq. (10) beside it
-``conditional_entropy_increasing``  closed form + Monte Carlo check (diffusion), k-NN     Prop.2
+``differential_entropy_increasing`` Monte Carlo of the exact marginal log-density (the    Prop.1
+                                    Eq. (5) mixture for ProbabilisticDiffusion) on the
+                                    process's samples, else Kozachenko-Leonenko k-NN;
+                                    Eq. (10) beside it for a beta schedule
+``conditional_entropy_increasing``  closed form + Monte Carlo check (schedule), Monte     Prop.2
+                                    Carlo of the exact conditional density, else k-NN
 ``relative_entropy_decreasing``     KL(p(u_i) || N(0, I)) from the same samples          (28)
 ``permutation_invariance``          coupled noise, exactly; and a two-sample test        Prop.3
 ``steady_state``                    energy test vs N(0, I) and a parametric-bootstrap     Prop.4
@@ -22,6 +24,23 @@ id                                  measured as                                 
 
 Deterministic processes (osmosis, homogeneous diffusion) are checked in
 :mod:`driftscale.properties.deterministic`.
+
+The engine never asks what class a process is; it asks for optional capabilities (DESIGN.md),
+discovered with ``getattr``, and uses each where present:
+
+- ``transition(u, i, j, rng=)``: an exact jump between two scales; continues the chain in the
+  semigroup test;
+- ``step(u, i, rng=)``: one Markov step (Eq. 4); continues the chain step by step instead;
+- ``marginal_log_density(x, data, i)``: the exact density of the scale-``i`` marginal; the
+  differential and relative entropy by Monte Carlo of it instead of k-NN;
+- ``conditional_log_density(x, u0, i)``: the exact density of ``u_i`` given ``u_0``; the
+  conditional entropy by Monte Carlo of it instead of k-NN;
+- ``schedule`` (a ``Schedule``): a chain of Eq. (4) with this beta schedule; Eq. (10), the entropy
+  power inequality, the Kolchinsky-Tracey bounds and the closed form of Eq. (18) beside;
+- ``T``: the chain's step count; steps are passed as ints and must not exceed it;
+- ``batched = True``: ``trajectory`` evolves a batch of images at once;
+- ``drift_free = True`` (deterministic): zero drift, Eq. (26) with ``d = 0`` (homogeneous
+  diffusion); the steady state must then be flat, the mean of ``f``.
 
 A monotone sequence "holds" unless some consecutive difference goes the wrong way by more than
 ``Z_MONOTONE = 3`` standard errors (one-sided false-alarm rate 0.13 % per comparison).
@@ -35,10 +54,15 @@ from typing import Any
 import numpy as np
 
 from driftscale._validation import as_rng, check_array, check_positive_int, check_times
-from driftscale.diffusion.forward import ProbabilisticDiffusion
 from driftscale.properties import stochastic as sc
-from driftscale.properties.report import PROPERTY_IDS, PropertyReport, not_applicable
-from driftscale.typing import RNGLike
+from driftscale.properties._sampling import num_steps
+from driftscale.properties.report import (
+    PROPERTY_IDS,
+    PropertyReport,
+    PropertyResult,
+    not_applicable,
+)
+from driftscale.typing import FloatArray, RNGLike
 
 __all__ = ["check_properties"]
 
@@ -134,14 +158,40 @@ def check_properties(
         results, sequences, extra = check_deterministic(space, arr, steps)
         settings |= extra
         return PropertyReport(space.name, name, results, sequences, settings)
+    _check_stochastic_options(space, steps, num_samples, num_test_samples, level, num_permutations)
+    ctx = sc.Context(
+        space=space,
+        data=arr,
+        steps=steps,
+        rng=rng,
+        num_samples=num_samples,
+        num_test_samples=num_test_samples,
+        level=float(level),
+        num_permutations=num_permutations,
+    )
+    results, sequences = sc.run_stochastic(ctx)
+    results.extend(_not_applicable_to_stochastic())
+    order = {pid: k for k, pid in enumerate(PROPERTY_IDS)}
+    results.sort(key=lambda r: order[r.id])
+    return PropertyReport(space.name, name, tuple(results), tuple(sequences), settings)
 
+
+def _check_stochastic_options(
+    space: Any,
+    steps: FloatArray,
+    num_samples: int,
+    num_test_samples: int,
+    level: float,
+    num_permutations: int,
+) -> None:
     if not np.all(steps == np.round(steps)):
         raise ValueError(
             f"`times` must be integer steps for a stochastic process, got {steps.tolist()}"
         )
-    if isinstance(space, ProbabilisticDiffusion) and steps[-1] > space.T:
+    T = num_steps(space)
+    if T is not None and steps[-1] > T:
         raise ValueError(
-            f"`times` must not exceed the schedule's T = {space.T}, got {int(steps[-1])}; "
+            f"`times` must not exceed the schedule's T = {T}, got {int(steps[-1])}; "
             "use a longer schedule or fewer steps"
         )
     if np.count_nonzero(steps > 0) < 2:
@@ -164,17 +214,9 @@ def check_properties(
             f"`num_permutations` = {num_permutations} cannot reach p-values below `level` = "
             f"{level}; use at least {math.ceil(1.0 / level)}"
         )
-    ctx = sc.Context(
-        space=space,
-        data=arr,
-        steps=steps,
-        rng=rng,
-        num_samples=num_samples,
-        num_test_samples=num_test_samples,
-        level=float(level),
-        num_permutations=num_permutations,
-    )
-    results, sequences = sc.run_stochastic(ctx)
+
+
+def _not_applicable_to_stochastic() -> list[PropertyResult]:
     reason = (
         "probabilistic diffusion evolves distributions of pixel values (positions, not "
         "concentrations; Sec. 4.4): mass and positivity of one image are not preserved, and "
@@ -185,8 +227,4 @@ def check_properties(
         "positivity": "osmosis: positivity (Weickert et al. 2013)",
         "relative_entropy_increasing": "Sec. 4.3, Eq. (28)",
     }
-    for pid, claim in claims.items():
-        results.append(not_applicable(pid, claim, reason))
-    order = {pid: k for k, pid in enumerate(PROPERTY_IDS)}
-    results.sort(key=lambda r: order[r.id])
-    return PropertyReport(space.name, name, tuple(results), tuple(sequences), settings)
+    return [not_applicable(pid, claim, reason) for pid, claim in claims.items()]

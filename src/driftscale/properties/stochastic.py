@@ -21,12 +21,19 @@ from driftscale.properties._entropy_checks import (
     NUM_BOOTSTRAP,
     Z_MONOTONE,
     Context,
-    conditional_knn,
+    EntropySequences,
+    MonteCarloSequence,
+    conditional_entropy_result,
     differential_entropy_result,
     entropy_sequences,
     monotone,
 )
-from driftscale.properties._sampling import CoupledNoise, continue_chain, sample_paths
+from driftscale.properties._sampling import (
+    CoupledNoise,
+    continue_chain,
+    process_times,
+    sample_paths,
+)
 from driftscale.properties.report import LyapunovSequence, PropertyResult
 from driftscale.typing import FloatArray
 
@@ -44,92 +51,69 @@ def run_stochastic(ctx: Context) -> tuple[list[PropertyResult], list[LyapunovSeq
     results.append(_semigroup(ctx, pos))
     seq = entropy_sequences(ctx, flat[:, 1:], ctx.data.reshape(-1, n)[idx], pos)
     h_limit = 0.5 * n * LOG_2PI_E
-    steps_list = [float(s) for s in pos]
     results.append(differential_entropy_result(ctx, seq, pos, h_limit))
-    sequences = [
+    conditional, cond_seq = conditional_entropy_result(ctx, seq, pos)
+    results.append(conditional)
+    results.append(_relative_entropy_result(seq, pos))
+    results.append(_permutation(ctx, pos))
+    kl = seq.relative_entropy
+    results.append(_steady_state(ctx, flat[:, -1], float(kl.values[-1]), float(kl.stderr[-1])))
+    return results, _sequences(seq, cond_seq, pos, h_limit)
+
+
+def _sequences(
+    seq: EntropySequences, cond: MonteCarloSequence, pos: FloatArray, h_limit: float
+) -> list[LyapunovSequence]:
+    """The Lyapunov sequences of the report: H(U_i), H(U_i | U_0) and KL(p(u_i) || N(0, I))."""
+    steps = tuple(float(s) for s in pos)
+    h, kl = seq.entropy, seq.relative_entropy
+    return [
         LyapunovSequence(
             "differential_entropy",
             "Prop. 1, Eq. (9)",
-            tuple(steps_list),
-            tuple(seq["H"][0]),
-            tuple(seq["H"][1]),
+            steps,
+            tuple(h.values),
+            tuple(h.stderr),
             "increasing",
             h_limit,
-        )
-    ]
-    if ctx.diffusion:
-        closed = seq["cond_closed"]
-        mc, mc_se, d, d_se = seq["cond_mc"]
-        bad, zmin = monotone(mc, d, d_se, steps_list, "increasing")
-        z_agree = np.abs(mc - closed) / mc_se
-        holds = bool(np.all(np.diff(closed) > 0) and not bad)
-        evidence = {
-            "closed_form": closed,
-            "monte_carlo": mc,
-            "monte_carlo_stderr": mc_se,
-            "max_abs_z_closed_form_vs_monte_carlo": float(z_agree.max()),
-            "significant_decreases": bad,
-            "eq18_as_printed": 2 * closed,
-        }
-        method = (
-            "closed form n/2 ln(2 pi e (1 - alpha_bar_i)) (Eq. 18 corrected: the paper's "
-            "Eq. (18) is twice this), checked by Monte Carlo of -ln p(u_i | u_0) on the paths"
-        )
-        cond_vals, cond_se = closed, np.zeros_like(closed)
-    else:
-        cond_vals, cond_se = conditional_knn(ctx, pos)
-        d = np.diff(cond_vals)
-        bad, zmin = monotone(
-            cond_vals, d, np.sqrt(cond_se[1:] ** 2 + cond_se[:-1] ** 2), steps_list, "increasing"
-        )
-        holds = not bad
-        evidence = {"values": cond_vals, "stderr": cond_se, "significant_decreases": bad}
-        method = "Kozachenko-Leonenko k-NN on paths from up to 3 fixed starting images, averaged"
-    results.append(
-        PropertyResult(
-            "conditional_entropy_increasing",
-            "Property 3, Prop. 2, Eq. (16)-(20)",
-            holds,
-            evidence | {"min_z": zmin},
-            method,
-        )
-    )
-    sequences.append(
+        ),
         LyapunovSequence(
             "conditional_entropy",
             "Prop. 2, Eq. (16)",
-            tuple(steps_list),
-            tuple(cond_vals),
-            tuple(cond_se),
+            steps,
+            tuple(cond.values),
+            tuple(cond.stderr),
             "increasing",
             h_limit,
-        )
-    )
-    kl, kl_se, d, d_se = seq["KL"]
-    bad, zmin = monotone(kl, d, d_se, steps_list, "decreasing")
-    results.append(
-        PropertyResult(
-            "relative_entropy_decreasing",
-            "diffusion counterpart of Eq. (28): KL(p(u_i) || N(0, I)) (data-processing inequality)",
-            not bad,
-            {"values": kl, "stderr": kl_se, "significant_increases": bad, "min_z": zmin},
-            seq["method_H"].replace("-ln p(u_i)", "ln p(u_i) - ln N(u_i; 0, I)"),
-        )
-    )
-    sequences.append(
+        ),
         LyapunovSequence(
             "relative_entropy",
             "KL(p(u_i) || N(0, I))",
-            tuple(steps_list),
-            tuple(kl),
-            tuple(kl_se),
+            steps,
+            tuple(kl.values),
+            tuple(kl.stderr),
             "decreasing",
             0.0,
-        )
+        ),
+    ]
+
+
+def _relative_entropy_result(seq: EntropySequences, pos: FloatArray) -> PropertyResult:
+    kl = seq.relative_entropy
+    steps_list = [float(s) for s in pos]
+    bad, zmin = monotone(kl.values, kl.diffs, kl.diff_stderr, steps_list, "decreasing")
+    return PropertyResult(
+        "relative_entropy_decreasing",
+        "diffusion counterpart of Eq. (28): KL(p(u_i) || N(0, I)) (data-processing inequality)",
+        not bad,
+        {
+            "values": kl.values,
+            "stderr": kl.stderr,
+            "significant_increases": bad,
+            "min_z": zmin,
+        },
+        seq.method.replace("-ln p(u_i)", "ln p(u_i) - ln N(u_i; 0, I)"),
     )
-    results.append(_permutation(ctx, pos))
-    results.append(_steady_state(ctx, flat[:, -1], float(kl[-1]), float(kl_se[-1])))
-    return results, sequences
 
 
 def _initial_state(ctx: Context, u0: FloatArray, f: FloatArray) -> PropertyResult:
@@ -183,7 +167,7 @@ def _permutation(ctx: Context, pos: FloatArray) -> PropertyResult:
     seed = int(ctx.rng.integers(2**32))
     rng_v = CoupledNoise(seed, shape, lambda g: g)
     rng_u = CoupledNoise(seed, shape, inverse.apply)  # g~ = P^{-1}(g), proof of Prop. 3
-    times = [0.0, *pos.tolist()] if not ctx.diffusion else [0, *pos.astype(int).tolist()]
+    times = process_times(ctx.space, [0.0, *pos.tolist()])
     v = ctx.space.trajectory(perm.apply(f), times, rng=rng_v)
     u = ctx.space.trajectory(f, times, rng=rng_u)
     coupled = rng_u.calls > 0 and rng_u.foreign == 0 and rng_u.calls == rng_v.calls
@@ -248,8 +232,8 @@ def _steady_state(ctx: Context, last: FloatArray, kl: float, kl_se: float) -> Pr
         "relative_entropy_stderr": kl_se,
     }
     moment_reject = moment is not None and moment[1] < ctx.level
-    if ctx.diffusion:
-        evidence["alpha_bar_last"] = float(ctx.space.schedule.alpha_bar[int(ctx.steps[-1])])
+    if ctx.schedule is not None:
+        evidence["alpha_bar_last"] = float(ctx.schedule.alpha_bar[int(ctx.steps[-1])])
     return PropertyResult(
         "steady_state",
         "Property 5, Prop. 4, Eq. (22): N(0, I)",

@@ -9,14 +9,16 @@ For training images :math:`f_1, \dots, f_N` (flattened to length ``n``) and nois
 
 Since :math:`|x|^2` is the same for every ``k`` it cancels in the softmax, so the logits are
 :math:`\ell_k = c_1\,x\cdot f_k + c_2 |f_k|^2` with :math:`c_1 = \sqrt{\bar\alpha}/(1-\bar\alpha)`
-and :math:`c_2 = -\bar\alpha / (2(1-\bar\alpha))`. Both terms come out of one matrix product of
-the augmented rows ``[c_1 x, c_2]`` with the augmented columns ``[f_k, |f_k|^2]``; the weighted sum
-and the normaliser come out of a second one, of the weights with ``[f_k, 1]``. Between the two
-products each logit is touched four times (row maximum, subtract, floor, ``exp``): the log-sum-exp
-trick with one ``exp`` per entry, and a floor that keeps ``exp`` off its slow underflow path.
-A ``B x N x n`` array is never formed; the ``B x N`` logits are formed one block of rows (and, for
-large ``N``, one block of training images, with an online rescaling of the running sums) at a
-time, so the extra memory is bounded by the block size.
+and :math:`c_2 = -\bar\alpha / (2(1-\bar\alpha))`: the squared-distance expansion of
+:mod:`driftscale._kernels` without its :math:`|x|^2` term. Both terms come out of one matrix
+product of the augmented rows ``[c_1 x, c_2]`` with the augmented columns ``[f_k, |f_k|^2]``
+(the squared norms and the floored ``exp`` are those of :mod:`driftscale._kernels`); the
+weighted sum and the normaliser come out of a second one, of the weights with ``[f_k, 1]``.
+Between the two products each logit is touched four times (row maximum, subtract, floor,
+``exp``): the log-sum-exp trick with one ``exp`` per entry, and a floor that keeps ``exp`` off
+its slow underflow path. A ``B x N x n`` array is never formed; the ``B x N`` logits are formed
+one block of rows (and, for large ``N``, one block of training images, with an online rescaling
+of the running sums) at a time, so the extra memory is bounded by the block size.
 
 The NumPy kernel can spread blocks of rows over threads (each thread with a single-threaded BLAS,
 see :func:`blas_single_thread`): NumPy's ``exp`` runs on one core, so this is what keeps the
@@ -35,14 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from driftscale._kernels import EXP_FLOOR, floored_exp, squared_norms
 from driftscale.typing import FloatArray
 
-# Shifted logits below this are raised to it before exp. exp() of arguments under about -708
-# yields subnormal numbers or underflows to 0, and both are slow paths (measured on this machine:
-# ~10x slower exp, ~100x slower matrix products with subnormals), and at small noise nearly every
-# logit lies there. Raising a weight from below e^-600 (~1e-261) to e^-600 changes the result by
-# less than N * 1e-261 relative to the largest weight (which is 1): far below float64 resolution.
-LOGIT_FLOOR = -600.0
+# Shifted logits below this are raised to it before exp (see driftscale._kernels: at small
+# noise nearly every logit lies below -708, where exp is slow); the torch kernel uses it too.
+LOGIT_FLOOR = EXP_FLOOR
 
 _CONTROLLER: Any = None
 _CONTROLLER_LOCK = threading.Lock()
@@ -85,7 +85,7 @@ class TrainingBlocks:
     @classmethod
     def build(cls, flat: FloatArray, block: int) -> TrainingBlocks:
         N, n = flat.shape
-        sq = np.einsum("kj,kj->k", flat, flat)
+        sq = squared_norms(flat)
         logit_cols, sum_rows = [], []
         for start in range(0, N, block):
             f = flat[start : start + block]
@@ -123,17 +123,12 @@ def _block_mean(xa: FloatArray, blocks: TrainingBlocks, buf: FloatArray, out: Fl
         block_max = g.max(axis=1)
         if running_max is None:
             running_max = block_max
-            g -= running_max[:, None]
-            np.maximum(g, LOGIT_FLOOR, out=g)  # no underflow: see LOGIT_FLOOR
-            np.exp(g, out=g)  # w_k * exp(-max): the only exp per entry
+            floored_exp(g, running_max)  # w_k * exp(-max): the only exp per entry, floored
             np.matmul(g, sums, out=acc)  # [sum_k w_k f_k, sum_k w_k], one GEMM
             continue
         new_max = np.maximum(running_max, block_max)
         acc *= np.exp(running_max - new_max)[:, None]  # online log-sum-exp rescaling
-        g -= new_max[:, None]
-        np.maximum(g, LOGIT_FLOOR, out=g)
-        np.exp(g, out=g)
-        acc += g @ sums
+        acc += floored_exp(g, new_max) @ sums
         running_max = new_max
     np.divide(acc[:, :n], acc[:, n:], out=out)
 
