@@ -36,6 +36,7 @@ class HomogeneousDiffusion:
 
     name = "homogeneous"
     stochastic = False
+    drift_free = True  # Eq. (26) with d = 0: the steady state is the flat image of mean f
 
     def __init__(self, *, h: float = 1.0) -> None:
         self.h = check_grid_size(h)
