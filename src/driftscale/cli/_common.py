@@ -90,3 +90,19 @@ def progress(total: int, desc: str, *, quiet: bool = False) -> Any:
 SEED_HELP = "Seed of the random generator: the same seed gives the same bytes."
 FORCE_HELP = "Overwrite existing output files."
 JSON_HELP = "Print what was computed as JSON on stdout (and nothing else there)."
+
+
+@contextlib.contextmanager
+def flag_errors(flags: dict[str, str]) -> Iterator[None]:
+    """:func:`user_errors` that names the command's flags instead of the Python arguments.
+
+    The experiments name their arguments (`` `num_samples` must be ...``); inside this context
+    each `` `argument` `` of ``flags`` becomes its flag (`` `--samples` must be ...``).
+    """
+    try:
+        yield
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
+        message = str(exc)
+        for argument, flag in flags.items():
+            message = message.replace(f"`{argument}`", f"`{flag}`")
+        raise error(message) from None
