@@ -7,7 +7,7 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -106,3 +106,13 @@ def flag_errors(flags: dict[str, str]) -> Iterator[None]:
         for argument, flag in flags.items():
             message = message.replace(f"`{argument}`", f"`{flag}`")
         raise error(message) from None
+
+
+# Options spelled the same way in several commands (short signatures; one help text each).
+ImageArgument = Annotated[
+    str, typer.Argument(help="Image file (PNG/JPEG/TIFF) or 'cat' for the embedded default.")
+]
+GreyOption = Annotated[bool, typer.Option("--grey", help="Convert the image to grey.")]
+SeedOption = Annotated[int, typer.Option(help=SEED_HELP)]
+ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from driftscale.cli._common import (
-    FORCE_HELP,
-    JSON_HELP,
-    SEED_HELP,
+    ForceOption,
+    GreyOption,
+    ImageArgument,
+    JsonOption,
+    SeedOption,
     check_output,
     flag_errors,
     parse_list,
@@ -45,9 +46,7 @@ def forward_strip(image: str, *, seed: int, quiet: bool = True, **options: Any) 
 
 
 def forward(
-    image: Annotated[
-        str, typer.Argument(help="Image file (PNG/JPEG/TIFF) or 'cat' for the embedded default.")
-    ] = "cat",
+    image: ImageArgument = "cat",
     schedule: Annotated[
         str,
         typer.Option(
@@ -66,14 +65,14 @@ def forward(
         str,
         typer.Option(help="'jump': exact semigroup jumps (fast); 'step': Eq. (4) step by step."),
     ] = "jump",
-    grey: Annotated[bool, typer.Option("--grey", help="Convert the image to grey.")] = False,
-    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 0,
+    grey: GreyOption = False,
+    seed: SeedOption = 0,
     out: Annotated[Path, typer.Option(help="Film strip PNG to write.")] = Path("forward.png"),
     npz: Annotated[
         Path | None, typer.Option(help="Also save the raw arrays (frames, steps, alpha_bar).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    force: ForceOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Film strip of the forward process u_i = sqrt(1-beta_i) u_(i-1) + sqrt(beta_i) g (Eq. 4).
 
@@ -98,16 +97,15 @@ def forward(
             rng=seed,
             progress=not json_out,
         )
+    _write_and_print(result, out=out, npz=npz, json_out=json_out)
+
+
+def _write_and_print(result: Any, *, out: Path, npz: Path | None, json_out: bool) -> None:
     save_figure(_figure(result), out)
     summary = result.to_dict() | {"out": str(out)}
     if npz is not None:
-        save_npz(
-            npz,
-            frames=result.frames,
-            steps=np.asarray(step_list),
-            alpha_bar=result.alpha_bar,
-            f=result.f,
-        )
+        arrays = {"steps": result.steps, "alpha_bar": result.alpha_bar, "f": result.f}
+        save_npz(npz, frames=result.frames, **arrays)
         summary["npz"] = str(npz)
     if json_out:
         print_json(summary)
