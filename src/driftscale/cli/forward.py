@@ -111,8 +111,4 @@ def _write_and_print(result: Any, *, out: Path, npz: Path | None, json_out: bool
         print_json(summary)
         return
     typer.echo(f"wrote {out}" + (f" and {npz}" if npz else ""))
-    for fr in summary["frames"]:
-        typer.echo(
-            f"  step {fr['step']:>5}  alpha_bar {fr['alpha_bar']:.4g}  mean {fr['mean']:+.4f} "
-            f"(expected {fr['expected_mean']:+.4f})  std {fr['std']:.4f}"
-        )
+    typer.echo(result.format_table())

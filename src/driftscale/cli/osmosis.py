@@ -98,12 +98,7 @@ def osmosis_command(
         print_json(summary)
         return
     typer.echo(f"wrote {out}" + (f" and {npz}" if npz else ""))
-    for fr in summary["frames"]:
-        typer.echo(
-            f"  t {fr['time']:>9g}  mean {fr['mean']:.10g}  min {fr['min']:8.4f}  "
-            f"L(t) {fr['relative_entropy_eq28']:+.5g}  "
-            f"|u-w|/|w| {fr['distance_to_steady_state']:.4f}"
-        )
+    typer.echo(result.format_table())
 
 
 def _write_osmosis(result: Any, *, out: Path, npz: Path | None) -> dict[str, Any]:

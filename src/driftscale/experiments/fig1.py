@@ -175,6 +175,16 @@ class OsmosisResult:
             ],
         }
 
+    def format_table(self) -> str:
+        """The terminal report: per frame the time, the mean (conserved), the minimum (positive),
+        :math:`L(t)` of Eq. (28) (increasing) and the distance to the steady state."""
+        return "\n".join(
+            f"  t {fr['time']:>9g}  mean {fr['mean']:.10g}  min {fr['min']:8.4f}  "
+            f"L(t) {fr['relative_entropy_eq28']:+.5g}  "
+            f"|u-w|/|w| {fr['distance_to_steady_state']:.4f}"
+            for fr in self.summary()["frames"]
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The ``driftscale osmosis --json`` payload (without the output paths)."""
         return {"command": "osmosis", **self.summary()}

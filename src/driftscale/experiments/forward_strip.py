@@ -101,6 +101,15 @@ class ForwardStripResult:
             f"seed {self.seed}"
         )
 
+    def format_table(self) -> str:
+        """The terminal report: per frame the step, alpha_bar, the mean against its expectation
+        (Eq. 5) and the standard deviation."""
+        return "\n".join(
+            f"  step {fr['step']:>5}  alpha_bar {fr['alpha_bar']:.4g}  mean {fr['mean']:+.4f} "
+            f"(expected {fr['expected_mean']:+.4f})  std {fr['std']:.4f}"
+            for fr in self.to_dict()["frames"]
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The ``driftscale forward --json`` payload (without the output paths)."""
         f_mean = self.f.mean()
