@@ -27,7 +27,13 @@ from driftscale.cli._common import (
 
 DEFAULT_DATA = "mixture:-2,2;0.3"
 DEFAULT_STEPS = "0,50,100,200,500,1000"
-FLAGS = {"steps": "--steps", "method": "--method", "flux": "--flux", "num_samples": "--samples"}
+FLAGS = {
+    "steps": "--steps",
+    "method": "--method",
+    "flux": "--flux",
+    "num_samples": "--samples",
+    "num_cells": "--cells",
+}
 DataOption = Annotated[
     str,
     typer.Option(
