@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -74,3 +76,13 @@ def test_bad_input_names_the_argument(image, rng):
         run_forward_strip(image, schedule=Schedule.constant(0.02), T=10)
     with pytest.raises(TypeError, match=r"`rng` must be a numpy\.random\.Generator"):
         run_forward_strip(image, rng="seed")
+
+
+def test_the_experiments_load_no_heavy_module():
+    heavy = ("torch", "matplotlib", "typer", "sklearn", "skimage", "tqdm")
+    code = (
+        "import sys, driftscale.experiments; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""  # figures, data files and progress bars load them when used
