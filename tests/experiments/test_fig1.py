@@ -94,6 +94,8 @@ def test_bad_input_names_the_argument(rng):
         run_osmosis(image, times=[-1, 2])
     with pytest.raises(ValueError, match="`method` must be one of 'exact', 'implicit'"):
         run_osmosis(image, method="rk4")
+    with pytest.raises(ValueError, match=r"`tau` must be a positive finite step size, got 0\.0"):
+        run_osmosis(image, method="implicit", tau=0.0)  # before the progress bar divides by it
     with pytest.raises(ValueError, match="`steps` must be sorted"):
         run_fig1(image, steps=[5, 0])
     with pytest.raises(ValueError, match="`times` must be sorted"):

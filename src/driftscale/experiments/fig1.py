@@ -303,6 +303,8 @@ def run_osmosis(
     """
     t = check_times(times, name="times")
     check_choice(method, name="method", choices=METHODS)
+    if tau is not None and (isinstance(tau, bool) or not (np.isfinite(tau) and tau > 0)):
+        raise ValueError(f"`tau` must be a positive finite step size, got {tau!r}")
     seed = resolve_seed(rng)
     raw, name = image_input(image, grey=grey)
     return _evolve(
