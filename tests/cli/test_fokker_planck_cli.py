@@ -70,6 +70,7 @@ def test_refuses_to_overwrite_without_force(tmp_path):
         (["--steps", "0,500"], "must not exceed the schedule's T = 100"),
         (["--steps", "0,a"], "`--steps` must be integers separated by commas"),
         (["--samples", "0"], "`--samples` must be a positive integer"),
+        (["--cells", "0"], "`--cells` must be a positive integer"),
         (["--data", "image:/nonexistent.png"], "nonexistent"),
         (["--schedule", "foo"], "Unknown schedule 'foo'"),
     ],

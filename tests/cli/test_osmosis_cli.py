@@ -77,6 +77,7 @@ def test_osmosis_refuses_to_overwrite_without_force(tmp_path, small_png):
         (["--method", "rk4"], "`method` must be one of 'exact', 'implicit', 'explicit'"),
         (["--offset", "0.5"], "non-positive guidance pixels"),
         (["--method", "explicit", "--tau", "5"], "exceeds the explicit stability bound"),
+        (["--method", "implicit", "--tau", "0"], "`tau` must be a positive finite step size"),
     ],
 )
 def test_osmosis_bad_input_is_one_line_error(tmp_path, small_png, extra, message):

@@ -7,7 +7,7 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -90,3 +90,29 @@ def progress(total: int, desc: str, *, quiet: bool = False) -> Any:
 SEED_HELP = "Seed of the random generator: the same seed gives the same bytes."
 FORCE_HELP = "Overwrite existing output files."
 JSON_HELP = "Print what was computed as JSON on stdout (and nothing else there)."
+
+
+@contextlib.contextmanager
+def flag_errors(flags: dict[str, str]) -> Iterator[None]:
+    """:func:`user_errors` that names the command's flags instead of the Python arguments.
+
+    The experiments name their arguments (`` `num_samples` must be ...``); inside this context
+    each `` `argument` `` of ``flags`` becomes its flag (`` `--samples` must be ...``).
+    """
+    try:
+        yield
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
+        message = str(exc)
+        for argument, flag in flags.items():
+            message = message.replace(f"`{argument}`", f"`{flag}`")
+        raise error(message) from None
+
+
+# Options spelled the same way in several commands (short signatures; one help text each).
+ImageArgument = Annotated[
+    str, typer.Argument(help="Image file (PNG/JPEG/TIFF) or 'cat' for the embedded default.")
+]
+GreyOption = Annotated[bool, typer.Option("--grey", help="Convert the image to grey.")]
+SeedOption = Annotated[int, typer.Option(help=SEED_HELP)]
+ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]

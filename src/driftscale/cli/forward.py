@@ -1,91 +1,52 @@
-"""`driftscale forward`: film strip of the forward probabilistic diffusion process (Eq. 4, 5)."""
+"""`driftscale forward`: film strip of the forward probabilistic diffusion process (Eq. 4, 5).
+
+Parses the options, calls :func:`driftscale.experiments.forward_strip.run_forward_strip`, draws
+the frames with :func:`driftscale.figures.film_strip`, writes the files and prints.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from driftscale.cli._common import (
-    FORCE_HELP,
-    JSON_HELP,
-    SEED_HELP,
+    ForceOption,
+    GreyOption,
+    ImageArgument,
+    JsonOption,
+    SeedOption,
     check_output,
+    flag_errors,
     parse_list,
     print_json,
-    progress,
     save_figure,
     save_npz,
-    user_errors,
 )
 
+FLAGS = {"steps": "--steps"}
 
-def forward_strip(
-    image: str,
-    *,
-    schedule: str,
-    T: int | None,
-    steps: list[int],
-    seed: int,
-    grey: bool,
-    method: str,
-    quiet: bool = True,
-) -> dict[str, Any]:
-    """Compute a forward trajectory of an image and its film strip (shared with `demo`)."""
-    from driftscale._validation import check_steps
-    from driftscale.data import ValueScale, load_image
-    from driftscale.diffusion.forward import ProbabilisticDiffusion
+
+def _figure(result: Any) -> Any:
     from driftscale.figures import film_strip
-    from driftscale.schedules import Schedule
 
-    sched = Schedule.from_string(schedule, T=T)
-    check_steps(steps, T=sched.T, name="--steps")
-    process = ProbabilisticDiffusion(sched)
-    raw = load_image(image, grey=grey)
-    value_scale = ValueScale.fit(raw, kind="unit")
-    f = value_scale.apply(raw)
-    with progress(max(steps), "forward (Eq. 4)", quiet=quiet or method == "jump") as bar:
-        frames = process.trajectory(
-            f, steps, rng=seed, method=method, callback=lambda i: bar.update(1)
-        )
-    alpha_bar = sched.alpha_bar[np.asarray(steps)]
-    labels = [f"i = {s}\nᾱ = {a:.3g}" for s, a in zip(steps, alpha_bar, strict=True)]
-    fig = film_strip(
-        frames,
-        labels,
-        value_scale=value_scale,
-        title=f"Probabilistic diffusion, {sched.to_string()} (T = {sched.T}), seed {seed}",
+    return film_strip(
+        result.frames, result.labels, value_scale=result.value_scale, title=result.title
     )
-    summary = {
-        "command": "forward",
-        "image": str(image),
-        "shape": list(f.shape),
-        "scale": value_scale.to_dict(),
-        "schedule": sched.to_dict(),
-        "method": method,
-        "seed": seed,
-        "steps": list(steps),
-        "alpha_bar": alpha_bar.tolist(),
-        "frames": [
-            {
-                "step": int(s),
-                "alpha_bar": float(a),
-                "mean": float(fr.mean()),
-                "expected_mean": float(np.sqrt(a) * f.mean()),
-                "std": float(fr.std()),
-            }
-            for s, a, fr in zip(steps, alpha_bar, frames, strict=True)
-        ],
-    }
-    return {"figure": fig, "frames": frames, "f": f, "summary": summary}
+
+
+def forward_strip(image: str, *, seed: int, quiet: bool = True, **options: Any) -> dict[str, Any]:
+    """``{"figure", "frames", "f", "summary"}`` of the forward strip, for `driftscale demo` until
+    the demo is rebuilt on :func:`~driftscale.experiments.forward_strip.run_forward_strip`."""
+    from driftscale.experiments.forward_strip import run_forward_strip
+
+    res = run_forward_strip(image, rng=seed, progress=not quiet, **options)
+    return {"figure": _figure(res), "frames": res.frames, "f": res.f, "summary": res.to_dict()}
 
 
 def forward(
-    image: Annotated[
-        str, typer.Argument(help="Image file (PNG/JPEG/TIFF) or 'cat' for the embedded default.")
-    ] = "cat",
+    image: ImageArgument = "cat",
     schedule: Annotated[
         str,
         typer.Option(
@@ -104,14 +65,14 @@ def forward(
         str,
         typer.Option(help="'jump': exact semigroup jumps (fast); 'step': Eq. (4) step by step."),
     ] = "jump",
-    grey: Annotated[bool, typer.Option("--grey", help="Convert the image to grey.")] = False,
-    seed: Annotated[int, typer.Option(help=SEED_HELP)] = 0,
+    grey: GreyOption = False,
+    seed: SeedOption = 0,
     out: Annotated[Path, typer.Option(help="Film strip PNG to write.")] = Path("forward.png"),
     npz: Annotated[
         Path | None, typer.Option(help="Also save the raw arrays (frames, steps, alpha_bar).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    force: ForceOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Film strip of the forward process u_i = sqrt(1-beta_i) u_(i-1) + sqrt(beta_i) g (Eq. 4).
 
@@ -120,37 +81,34 @@ def forward(
 
     Example: driftscale forward --schedule linear:1e-4,0.02 --steps 0,100,300,1000 --out lin.png
     """
+    from driftscale.experiments.forward_strip import run_forward_strip
+
     step_list = parse_list(steps, option="--steps", kind=int)
     check_output(out, force=force)
     check_output(npz, force=force, option="--npz")
-    with user_errors():
-        result = forward_strip(
+    with flag_errors(FLAGS):
+        result = run_forward_strip(
             image,
             schedule=schedule,
             T=T,
             steps=step_list,
-            seed=seed,
-            grey=grey,
             method=method,
-            quiet=json_out,
+            grey=grey,
+            rng=seed,
+            progress=not json_out,
         )
-    save_figure(result["figure"], out)
-    summary = result["summary"] | {"out": str(out)}
+    _write_and_print(result, out=out, npz=npz, json_out=json_out)
+
+
+def _write_and_print(result: Any, *, out: Path, npz: Path | None, json_out: bool) -> None:
+    save_figure(_figure(result), out)
+    summary = result.to_dict() | {"out": str(out)}
     if npz is not None:
-        save_npz(
-            npz,
-            frames=result["frames"],
-            steps=np.asarray(step_list),
-            alpha_bar=np.asarray(summary["alpha_bar"]),
-            f=result["f"],
-        )
+        arrays = {"steps": result.steps, "alpha_bar": result.alpha_bar, "f": result.f}
+        save_npz(npz, frames=result.frames, **arrays)
         summary["npz"] = str(npz)
     if json_out:
         print_json(summary)
         return
     typer.echo(f"wrote {out}" + (f" and {npz}" if npz else ""))
-    for fr in summary["frames"]:
-        typer.echo(
-            f"  step {fr['step']:>5}  alpha_bar {fr['alpha_bar']:.4g}  mean {fr['mean']:+.4f} "
-            f"(expected {fr['expected_mean']:+.4f})  std {fr['std']:.4f}"
-        )
+    typer.echo(result.format_table())

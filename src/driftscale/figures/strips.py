@@ -11,7 +11,7 @@ import numpy as np
 from driftscale.data import ValueScale
 from driftscale.typing import FloatArray
 
-__all__ = ["StripRow", "film_strip", "strip_grid"]
+__all__ = ["StripRow", "film_strip", "show_frame", "strip_grid"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,16 @@ class StripRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _display(frame: FloatArray, row: StripRow) -> tuple[FloatArray, float, float]:
-    raw = row.value_scale.invert(frame) if row.value_scale is not None else np.asarray(frame)
-    if row.display_range is not None:
-        lo, hi = row.display_range
-    elif row.value_scale is not None:
-        lo, hi = row.value_scale.data_range
+def _display(
+    frame: FloatArray,
+    value_scale: ValueScale | None,
+    display_range: tuple[float, float] | None,
+) -> tuple[FloatArray, float, float]:
+    raw = value_scale.invert(frame) if value_scale is not None else np.asarray(frame)
+    if display_range is not None:
+        lo, hi = display_range
+    elif value_scale is not None:
+        lo, hi = value_scale.data_range
     else:
         lo, hi = float(np.min(raw)), float(np.max(raw))
     raw = np.clip(raw, lo, hi)
@@ -43,6 +47,47 @@ def _display(frame: FloatArray, row: StripRow) -> tuple[FloatArray, float, float
         raw = (raw - lo) / (hi - lo if hi > lo else 1.0)
         return raw, 0.0, 1.0
     return raw, lo, hi
+
+
+def show_frame(
+    frame: FloatArray,
+    *,
+    value_scale: ValueScale | None = None,
+    display_range: tuple[float, float] | None = None,
+    label: str = "",
+    ax: Any = None,
+) -> Any:
+    """Draw one frame as an image without ticks, its label underneath; returns the ``Figure``.
+
+    Parameters
+    ----------
+    frame : ndarray of shape (H, W) or (H, W, C)
+        Scaled values (e.g. ``[-1, 1]``).
+    value_scale : ValueScale, optional
+        Maps the frame back to raw values for display; display clips to its ``data_range``
+        (the array itself is never clipped).
+    display_range : (float, float), optional
+        Raw range shown black to white, instead of ``value_scale.data_range`` (default: the
+        frame's own range when there is no value scale).
+    label : str
+        Text under the frame.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    img, lo, hi = _display(frame, value_scale, display_range)
+    ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+    ax.set_xlabel(label, fontsize=8)
+    return ax.figure
 
 
 def strip_grid(
@@ -67,14 +112,18 @@ def strip_grid(
             raise ValueError(f"row {r} has {len(row.frames)} frames but {len(row.labels)} labels")
         for c in range(ncols):
             ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
             if c >= len(row.frames):
+                ax.set_xticks([])
+                ax.set_yticks([])
                 ax.axis("off")
                 continue
-            img, lo, hi = _display(row.frames[c], row)
-            ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-            ax.set_xlabel(row.labels[c], fontsize=8)
+            show_frame(
+                row.frames[c],
+                value_scale=row.value_scale,
+                display_range=row.display_range,
+                label=row.labels[c],
+                ax=ax,
+            )
         if row.title:
             axes[r, 0].set_ylabel(row.title, fontsize=9)
     if title:

@@ -54,7 +54,7 @@ from driftscale.osmosis.operator import (
 )
 from driftscale.typing import FloatArray, RNGLike
 
-__all__ = ["ConvergenceError", "Osmosis"]
+__all__ = ["ConvergenceError", "Osmosis", "time_bands"]
 
 OsmosisMethod = Literal["exact", "implicit", "explicit"]
 ExactSolver = Literal["auto", "chebyshev", "lanczos"]
@@ -293,7 +293,7 @@ class Osmosis:
         else:
             cheap = np.full(positive.size, solver == "chebyshev")
         groups = ([("chebyshev", positive[cheap])] if cheap.any() else []) + [
-            ("lanczos", band) for band in _bands(positive[~cheap])
+            ("lanczos", band) for band in time_bands(positive[~cheap])
         ]
         for k, (kind, group) in enumerate(groups):
             if kind == "chebyshev":
@@ -363,8 +363,28 @@ class Osmosis:
         return out
 
 
-def _bands(times: FloatArray) -> list[FloatArray]:
-    """Split sorted positive times into bands with ``max / min <= BAND_RATIO``."""
+def time_bands(times: Sequence[float] | FloatArray) -> list[FloatArray]:
+    """Split sorted positive times into bands with ``max / min <= BAND_RATIO``.
+
+    The ``exact`` method factorises once per band for the times it gives to shift-and-invert
+    Lanczos, so ``len(time_bands(times))`` bounds the number of sparse LU factorisations (per
+    channel) and the number of progress callbacks beyond the one Chebyshev group.
+
+    Parameters
+    ----------
+    times : sequence of float
+        Sorted, strictly positive times.
+
+    Returns
+    -------
+    list of ndarray of float64
+        The bands, in order; their concatenation is ``times``.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in time_bands([1.0, 50.0, 100.0, 101.0, 1e4])]
+    [[1.0, 50.0, 100.0], [101.0, 10000.0]]
+    """
     bands: list[list[float]] = []
     for tk in times:
         if bands and tk <= BAND_RATIO * bands[-1][0]:
