@@ -29,9 +29,10 @@ import numpy as np
 from driftscale._progress import progress_bar
 from driftscale._validation import check_choice, check_positive_int, check_steps
 from driftscale.data import ValueScale, load_image
+from driftscale.distributions.mixture1d import Mixture1D, parse_data_spec
 from driftscale.experiments._inputs import recorded_seed, resolve_seed, schedule_input
 from driftscale.pde.fokker_planck import METHODS
-from driftscale.pde.grid import Grid1D, Mixture1D, parse_data_spec
+from driftscale.pde.grid import Grid1D
 from driftscale.pde.operator import FLUXES
 from driftscale.pde.verification import (
     FokkerPlanckComparison,
@@ -58,7 +59,8 @@ DEFAULT_STEPS: tuple[int, ...] = (0, 50, 100, 200, 500, 1000)
 def load_mixture(data: str | Mixture1D) -> tuple[Mixture1D, str, str]:
     """The 1-D data distribution, its spec and a description for titles.
 
-    ``data`` is a :class:`~driftscale.pde.grid.Mixture1D`, ``"mixture:MEANS;STDS[;WEIGHTS]"``,
+    ``data`` is a :class:`~driftscale.distributions.mixture1d.Mixture1D`,
+    ``"mixture:MEANS;STDS[;WEIGHTS]"``,
     or ``"image:cat"`` / ``"image:PATH"``: the image's grey values rounded to 8 bits, scaled to
     ``[-1, 1]``, one point mass per grey level.
     """
@@ -186,7 +188,7 @@ def run_fokker_planck(
     ----------
     data : str or Mixture1D
         ``"mixture:MEANS;STDS[;WEIGHTS]"`` (comma lists), ``"image:cat"`` / ``"image:PATH"``, or
-        a :class:`~driftscale.pde.grid.Mixture1D`.
+        a :class:`~driftscale.distributions.mixture1d.Mixture1D`.
     schedule : Schedule or str
         Beta schedule; ``T`` sets the length of a string spec (default 1000).
     steps : sequence of int
