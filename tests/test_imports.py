@@ -19,6 +19,6 @@ def test_import_driftscale_loads_no_heavy_module():
 def test_every_exported_name_resolves_including_the_lazy_torch_ones():
     for name in driftscale.__all__:
         assert getattr(driftscale, name) is not None, name
-    from driftscale.learned.unet import NetworkDenoiser
+    from driftscale.learned.denoiser import NetworkDenoiser
 
     assert driftscale.NetworkDenoiser is NetworkDenoiser

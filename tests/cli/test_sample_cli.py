@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.cli.sample import demo_part, load_split
+from driftscale.cli.sample import demo_part
+from driftscale.data import load_split
 from driftscale.evaluation.memorization import memorization_report
 
 runner = CliRunner()
@@ -29,7 +30,7 @@ def test_sample_json_matches_saved_arrays(tmp_path):
     assert arrays["samples"].shape == (12, 8, 8)
     # the printed fraction is recomputed from the saved arrays with the same split
     split = load_split("digits", heldout=0.1, seed=5)
-    rep = memorization_report(arrays["samples"], split["train"], heldout=split["heldout"])
+    rep = memorization_report(arrays["samples"], split.train, heldout=split.heldout)
     assert data["memorization"]["fraction_memorised"] == rep.fraction_memorised
     np.testing.assert_array_equal(arrays["ratio"], rep.ratio)
     assert out.read_bytes()[:4] == b"\x89PNG" and nn.read_bytes()[:4] == b"\x89PNG"
@@ -53,7 +54,7 @@ def test_sample_inpainting_keeps_the_known_half(tmp_path):
     res = runner.invoke(app, [*args, "--npz", str(npz), "--json"])
     assert res.exit_code == 0, res.output
     samples = np.load(npz)["samples"]
-    held = load_split("digits", heldout=0.1, seed=0)["heldout"]
+    held = load_split("digits", heldout=0.1, seed=0).heldout
     np.testing.assert_array_equal(samples[:, :4], held[:12, :4])
 
 

@@ -7,7 +7,7 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -90,3 +90,42 @@ def progress(total: int, desc: str, *, quiet: bool = False) -> Any:
 SEED_HELP = "Seed of the random generator: the same seed gives the same bytes."
 FORCE_HELP = "Overwrite existing output files."
 JSON_HELP = "Print what was computed as JSON on stdout (and nothing else there)."
+
+
+@contextlib.contextmanager
+def flag_errors(flags: dict[str, str]) -> Iterator[None]:
+    """:func:`user_errors` that names the command's flags instead of the Python arguments.
+
+    The experiments name their arguments (`` `num_samples` must be ...``); inside this context
+    each `` `argument` `` of ``flags`` becomes its flag (`` `--samples` must be ...``).
+    """
+    try:
+        yield
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
+        message = str(exc)
+        for argument, flag in flags.items():
+            message = message.replace(f"`{argument}`", f"`{flag}`")
+        raise error(message) from None
+
+
+# Options spelled the same way in several commands (short signatures; one help text each).
+ImageArgument = Annotated[
+    str, typer.Argument(help="Image file (PNG/JPEG/TIFF) or 'cat' for the embedded default.")
+]
+GreyOption = Annotated[bool, typer.Option("--grey", help="Convert the image to grey.")]
+SeedOption = Annotated[int, typer.Option(help=SEED_HELP)]
+ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def renamed_option(value: Any, old_value: Any, *, default: Any, flag: str, old: str) -> Any:
+    """The value of an option renamed to ``flag`` whose old spelling ``old`` is still accepted
+    (a second, hidden option; both default to ``None``): either one, or ``default``."""
+    if value is not None and old_value is not None and value != old_value:
+        raise error(
+            f"`{flag}` and its old spelling `{old}` disagree ({value!r} and {old_value!r}); "
+            f"pass {flag} only"
+        )
+    if value is not None:
+        return value
+    return default if old_value is None else old_value
