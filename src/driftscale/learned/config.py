@@ -56,7 +56,7 @@ class UNetConfig:
     """
 
     image_shape: tuple[int, ...]
-    base_channels: int = 32
+    base_channels: int = 16
     channel_mults: tuple[int, ...] = (1, 2)
     num_res_blocks: int = 1
     attention: bool = True
@@ -133,7 +133,7 @@ class TrainConfig:
     seed: int = 0
     schedule: str = "linear:1e-4,0.02"
     T: int = 1000
-    base_channels: int = 32
+    base_channels: int = 16
     channel_mults: tuple[int, ...] = (1, 2)
     num_res_blocks: int = 1
     attention: bool = True
