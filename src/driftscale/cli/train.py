@@ -39,6 +39,12 @@ OldTrainSteps = Annotated[int | None, typer.Option("--steps", hidden=True)]  # t
 RunFolder = Annotated[Path, typer.Option(help="Run folder (checkpoint.pt, config.json).")]
 Budget = Annotated[float | None, typer.Option(help="Stop after this wall-clock time (seconds).")]
 Threads = Annotated[int | None, typer.Option(help="torch CPU threads (1 is fastest when busy).")]
+Width = Annotated[int, typer.Option(help="U-Net channels at full resolution.")]
+Mults = Annotated[str, typer.Option(help="Channel factor per resolution.")]
+Attention = Annotated[bool, typer.Option(help="Self-attention at the lowest resolution.")]
+Prediction = Annotated[str, typer.Option(help="epsilon | u0: what the network predicts.")]
+Every = Annotated[int, typer.Option(help="Steps between checkpoints.")]
+Seed = Annotated[int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.")]
 
 
 def set_threads(threads: int | None) -> None:
@@ -59,32 +65,20 @@ def train_command(
     out: RunFolder = Path("driftscale-run"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = _D.learning_rate,
-    base_channels: Annotated[int, typer.Option(help="U-Net width at full resolution.")] = (
-        _D.base_channels
-    ),
-    channel_mults: Annotated[str, typer.Option(help="Channel factor per resolution.")] = ",".join(
-        map(str, _D.channel_mults)
-    ),
-    attention: Annotated[bool, typer.Option(help="Self-attention at the lowest resolution.")] = (
-        _D.attention
-    ),
-    prediction: Annotated[str, typer.Option(help="epsilon | u0: the network's output.")] = (
-        _D.prediction
-    ),
+    base_channels: Width = _D.base_channels,
+    channel_mults: Mults = ",".join(map(str, _D.channel_mults)),
+    attention: Attention = _D.attention,
+    prediction: Prediction = _D.prediction,
     schedule: Annotated[str, typer.Option(help="Beta schedule, as for `forward`.")] = _D.schedule,
     T: Annotated[int, typer.Option("--T", "-T", help="Steps of the schedule.")] = _D.T,
     heldout: Annotated[float, typer.Option(help="Fraction held out (never trained on).")] = 0.1,
     ema_decay: Annotated[float, typer.Option(help="EMA decay of the weights.")] = _D.ema_decay,
-    checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = (
-        _D.checkpoint_every
-    ),
+    checkpoint_every: Every = _D.checkpoint_every,
     dtype: Annotated[str, typer.Option(help="float32 | float64 (for verification).")] = _D.dtype,
     max_seconds: Budget = None,
     threads: Threads = None,
     grey: Annotated[bool, typer.Option("--grey", help="Convert colour images to grey.")] = False,
-    seed: Annotated[
-        int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.")
-    ] = _D.seed,
+    seed: Seed = _D.seed,
     force: ForceOption = False,
     json_out: JsonOption = False,
 ) -> None:

@@ -50,12 +50,13 @@ from driftscale.learned.checkpoints import (
     save_checkpoint,
 )
 from driftscale.learned.config import TrainConfig, UNetConfig, data_fingerprint
-from driftscale.learned.denoiser import NetworkDenoiser
+from driftscale.learned.denoiser import NetworkDenoiser, load_denoiser
 from driftscale.learned.distributed import default_device, dist_info, stop_all
 from driftscale.learned.unet import UNet, to_channels_first
 from driftscale.schedules import Schedule
 
-__all__ = ["TrainResult", "train"]
+# load_denoiser lives in learned.denoiser; it stays importable from here, its former home
+__all__ = ["TrainResult", "load_denoiser", "train"]
 
 
 @dataclass(frozen=True)
