@@ -27,9 +27,10 @@ import time
 import numpy as np
 import torch
 
+from driftscale.data import load_split
 from driftscale.evaluation.frechet import classifier_features, frechet_distance
-from driftscale.learned.distributed import load_training_data
-from driftscale.learned.training import TrainConfig, train
+from driftscale.learned.config import TrainConfig
+from driftscale.learned.training import train
 from driftscale.reverse.samplers import sample
 from driftscale.schedules import Schedule
 
@@ -118,7 +119,7 @@ def main() -> None:
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    data = load_training_data("digits", heldout=0.1, seed=args.seed)
+    data = load_split("digits", heldout=0.1, seed=args.seed)
     feats = classifier_features(
         data.train, data.train_labels, seed=args.seed, check=(data.heldout, data.heldout_labels)
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage import io
 
-from driftscale.data import ValueScale, load_dataset, load_digits, load_image, scale
+from driftscale.data import ValueScale, load_dataset, load_digits, load_image, load_split, scale
 
 
 def test_cat_and_digits_defaults():
@@ -70,3 +70,53 @@ def test_sixteen_bit_images_map_to_0_255(tmp_path):
 def test_bad_input_is_named(tmp_path, call, exc, match):
     with pytest.raises(exc, match=match):
         call(tmp_path)
+
+
+def test_split_is_a_seeded_partition_with_aligned_labels():
+    digits = load_digits()
+    split = load_split("digits", heldout=0.1, seed=3)
+    assert split.train.shape == (1617, 8, 8) and split.heldout.shape == (180, 8, 8)
+    assert split.train.min() == -1.0 and split.train.max() == 1.0  # [0, 16] -> [-1, 1]
+    # the two parts are a partition of the data set: together, every image exactly once
+    both = np.concatenate([split.train, split.heldout])
+    raw = split.value_scale.invert(both).reshape(len(both), -1)
+    order = np.lexsort(raw.T)
+    ref = digits.values.reshape(1797, -1)
+    np.testing.assert_array_equal(raw[order], ref[np.lexsort(ref.T)])
+    # the labels follow their images: the same permutation [seed, 1] picks both
+    perm = np.random.default_rng([3, 1]).permutation(1797)
+    np.testing.assert_array_equal(split.train_labels, digits.labels[perm[180:]])
+    np.testing.assert_array_equal(split.heldout_labels, digits.labels[perm[:180]])
+    np.testing.assert_array_equal(
+        split.value_scale.invert(split.train[0]), digits.values[perm[180]]
+    )
+    again = load_split("digits", heldout=0.1, seed=3)
+    assert again.train.tobytes() == split.train.tobytes()  # same seed, same split
+    assert not np.array_equal(load_split("digits", heldout=0.1, seed=4).train, split.train)
+    assert split.spec == {
+        "source": "digits", "heldout": 0.1, "split_seed": 3, "grey": False, "scale": "unit"
+    }  # fmt: skip
+
+
+def test_split_without_heldout_and_of_a_folder(tmp_path):
+    whole = load_split("digits", heldout=0.0)
+    assert whole.heldout is None and whole.heldout_labels is None and len(whole.train) == 1797
+    for k in range(4):
+        io.imsave(tmp_path / f"{k}.png", np.full((2, 3), 50 * k, np.uint8), check_contrast=False)
+    split = load_split(tmp_path, heldout=0.25, seed=0)
+    assert split.train.shape == (3, 2, 3) and split.heldout.shape == (1, 2, 3)
+    assert split.train_labels is None and split.spec["source"] == str(tmp_path.resolve())
+
+
+@pytest.mark.parametrize(
+    ("heldout", "match"),
+    [(1.0, r"`heldout` must be a fraction in \[0, 1\)"), (-0.1, "must be a fraction")],
+)
+def test_split_rejects_bad_fractions(heldout, match):
+    with pytest.raises(ValueError, match=match):
+        load_split("digits", heldout=heldout)
+
+
+def test_split_must_leave_training_images():
+    with pytest.raises(ValueError, match=r"`heldout` 0.9 leaves no training images of 1"):
+        load_split("cat", heldout=0.9)

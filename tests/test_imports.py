@@ -46,7 +46,7 @@ def test_the_heavy_check_can_fail():
 def test_every_exported_name_resolves_including_the_lazy_torch_ones():
     for name in driftscale.__all__:
         assert getattr(driftscale, name) is not None, name
-    from driftscale.learned.unet import NetworkDenoiser
+    from driftscale.learned.denoiser import NetworkDenoiser
 
     assert driftscale.NetworkDenoiser is NetworkDenoiser
 

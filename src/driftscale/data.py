@@ -1,5 +1,6 @@
-"""Data: the embedded defaults (the cat image, the 8x8 digits), image files and folders, and the
-explicit value scaling every process expects.
+"""Data: the embedded defaults (the cat image, the 8x8 digits), image files and folders, the
+held-out split shared by sampling, training and evaluation, and the explicit value scaling every
+process expects.
 
 Raw values are float64 on the data's own range: ``[0, 255]`` for images (8-bit and other integer
 files are converted to that range), ``[0, 16]`` for the digits. :class:`ValueScale` maps raw values
@@ -29,11 +30,13 @@ from driftscale.typing import FloatArray
 __all__ = [
     "IMAGE_EXTENSIONS",
     "IMAGE_RANGE",
+    "DataSplit",
     "Dataset",
     "ValueScale",
     "load_dataset",
     "load_digits",
     "load_image",
+    "load_split",
     "scale",
 ]
 
@@ -118,11 +121,13 @@ def scale(
 
 @dataclass(frozen=True)
 class Dataset:
-    """Raw images ``values`` of shape ``(N, H, W[, C])`` with their value range and a name."""
+    """Raw images ``values`` of shape ``(N, H, W[, C])`` with their value range and a name, and
+    the class of each image where the data have one (the digits)."""
 
     values: FloatArray
     data_range: tuple[float, float]
     name: str
+    labels: np.ndarray | None = None
 
     def scaled(self, kind: ScaleKind = "unit") -> FloatArray:
         """The values scaled by ``kind`` (see :class:`ValueScale`)."""
@@ -138,7 +143,7 @@ class Dataset:
         return tuple(self.values.shape[1:])
 
 
-def _to_unit_range(img: np.ndarray, source: str) -> FloatArray:
+def _to_image_range(img: np.ndarray, source: str) -> FloatArray:
     """Convert an image array of any dtype to float64 on [0, 255]."""
     if img.dtype == np.uint8:
         return img.astype(np.float64)
@@ -178,7 +183,7 @@ def _read_image_file(path: Path) -> FloatArray:
         raise ValueError(
             f"`image` {str(path)!r} has shape {img.shape}; expected (H, W) or (H, W, C)"
         )
-    return _to_unit_range(np.asarray(img), str(path))
+    return _to_image_range(np.asarray(img), str(path))
 
 
 def load_image(
@@ -223,10 +228,13 @@ def load_image(
 
 
 def load_digits() -> Dataset:
-    """The 1797 8x8 digits of scikit-learn, raw values on ``[0, 16]`` (the default data set)."""
+    """The 1797 8x8 digits of scikit-learn, raw values on ``[0, 16]`` (the default data set),
+    with their classes 0-9 as ``labels``."""
     from sklearn.datasets import load_digits as _load
 
-    return Dataset(_load().images.astype(np.float64), DIGITS_RANGE, "digits")
+    bunch = _load()
+    labels = bunch.target.astype(np.int64)
+    return Dataset(bunch.images.astype(np.float64), DIGITS_RANGE, "digits", labels)
 
 
 def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Dataset:
@@ -259,3 +267,70 @@ def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Datase
                 f"{p.name} is {img.shape}; resize them first"
             )
     return Dataset(np.stack(images), IMAGE_RANGE, path.name)
+
+
+@dataclass(frozen=True)
+class DataSplit:
+    """Training and held-out images scaled to ``[-1, 1]``, and the spec that rebuilds them.
+
+    Attributes
+    ----------
+    train : ndarray of float64, shape (N_train, H, W[, C])
+    heldout : ndarray of float64 or None
+        ``None`` when nothing is held out.
+    value_scale : ValueScale
+        The ``"unit"`` scaling (raw range -> ``[-1, 1]``), to show images in their raw range.
+    name : str
+    spec : dict
+        ``source``, ``heldout``, ``split_seed``, ``grey``, ``scale``: the arguments of
+        :func:`load_split` that rebuild this split (stored in training checkpoints).
+    train_labels, heldout_labels : ndarray of int64 or None
+        The classes of the images where the data have them (the digits).
+    """
+
+    train: FloatArray
+    heldout: FloatArray | None
+    value_scale: ValueScale
+    name: str
+    spec: dict[str, Any]
+    train_labels: np.ndarray | None = None
+    heldout_labels: np.ndarray | None = None
+
+
+def load_split(
+    source: str | Path = "digits", *, heldout: float = 0.1, seed: int = 0, grey: bool = False
+) -> DataSplit:
+    """Load ``source`` (see :func:`load_dataset`), scale it to ``[-1, 1]`` and hold out a fraction.
+
+    The held-out images are the first ``round(heldout * N)`` of a permutation seeded by
+    ``[seed, 1]``: the one split of ``driftscale sample``, ``train`` and ``memorization``, so
+    exact and learned denoisers see the same training images.
+
+    Examples
+    --------
+    >>> split = load_split("digits", heldout=0.1, seed=0)
+    >>> split.train.shape, split.heldout.shape, float(split.train.min()), float(split.train.max())
+    ((1617, 8, 8), (180, 8, 8), -1.0, 1.0)
+    """
+    if not 0.0 <= heldout < 1.0:
+        raise ValueError(f"`heldout` must be a fraction in [0, 1), got {heldout}")
+    dataset = load_dataset(source, grey=grey)
+    vs = dataset.value_scale("unit")
+    images = vs.apply(dataset.values)
+    num_held = round(heldout * images.shape[0])
+    if images.shape[0] - num_held < 1:
+        raise ValueError(f"`heldout` {heldout} leaves no training images of {images.shape[0]}")
+    order = np.random.default_rng([seed, 1]).permutation(images.shape[0])
+    train, held = order[num_held:], order[:num_held]
+    src = source if source in ("digits", "cat") else str(Path(source).resolve())
+    spec = {"source": src, "heldout": heldout, "split_seed": seed, "grey": grey, "scale": "unit"}
+    labels = dataset.labels
+    return DataSplit(
+        train=images[train],
+        heldout=images[held] if num_held else None,
+        value_scale=vs,
+        name=dataset.name,
+        spec=spec,
+        train_labels=None if labels is None else labels[train],
+        heldout_labels=None if labels is None or not num_held else labels[held],
+    )

@@ -4,13 +4,17 @@ refusal to overwrite, same seed same bytes, bad input as one-line errors, and th
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.cli.sample import demo_part, load_split
+from driftscale.cli.sample import demo_part
+from driftscale.data import load_split
 from driftscale.evaluation.memorization import memorization_report
 
 runner = CliRunner()
@@ -29,7 +33,7 @@ def test_sample_json_matches_saved_arrays(tmp_path):
     assert arrays["samples"].shape == (12, 8, 8)
     # the printed fraction is recomputed from the saved arrays with the same split
     split = load_split("digits", heldout=0.1, seed=5)
-    rep = memorization_report(arrays["samples"], split["train"], heldout=split["heldout"])
+    rep = memorization_report(arrays["samples"], split.train, heldout=split.heldout)
     assert data["memorization"]["fraction_memorised"] == rep.fraction_memorised
     np.testing.assert_array_equal(arrays["ratio"], rep.ratio)
     assert out.read_bytes()[:4] == b"\x89PNG" and nn.read_bytes()[:4] == b"\x89PNG"
@@ -53,7 +57,7 @@ def test_sample_inpainting_keeps_the_known_half(tmp_path):
     res = runner.invoke(app, [*args, "--npz", str(npz), "--json"])
     assert res.exit_code == 0, res.output
     samples = np.load(npz)["samples"]
-    held = load_split("digits", heldout=0.1, seed=0)["heldout"]
+    held = load_split("digits", heldout=0.1, seed=0).heldout
     np.testing.assert_array_equal(samples[:, :4], held[:12, :4])
 
 
@@ -115,3 +119,27 @@ def test_demo_part_writes_figures_and_numbers(tmp_path):
     for label in ("ddpm", "ddim", "sde", "ode"):  # full-length exact reverse process: copies
         assert samplers[label]["fraction_memorised"] == 1.0
     json.dumps(result["summary"])  # JSON-ready
+
+
+def test_old_and_new_spelling_of_the_number_of_samples(tmp_path):
+    got = {}
+    for flag in ("--n", "--num-samples"):  # --n is the old spelling, hidden but accepted
+        npz, png = tmp_path / f"{flag}.npz", tmp_path / f"{flag}.png"
+        args = ["sample", "--num-steps", "5", flag, "3", "--npz", str(npz), "--out", str(png)]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        got[flag] = np.load(npz)["samples"]
+    assert got["--n"].shape == (3, 8, 8) and got["--n"].tobytes() == got["--num-samples"].tobytes()
+    res = runner.invoke(app, ["sample", "--num-samples", "3", "--n", "4"])
+    assert res.exit_code == 2
+    assert "`--num-samples` and its old spelling `--n` disagree (3 and 4)" in res.stderr
+    shown = runner.invoke(app, ["sample", "--help"]).stdout
+    assert "--num-samples" in shown and re.search(r"--n\b(?!-)", shown) is None
+
+
+def test_python_dash_m_driftscale_runs_the_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "driftscale", "sample", "--help"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Example:" in out.stdout and "driftscale sample" in out.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -126,3 +127,26 @@ def test_sample_with_a_trained_checkpoint(run_dir, tmp_path):
     assert res.exit_code == 2 and "was trained on images of shape (8, 8)" in res.stderr
     res = runner.invoke(app, ["sample", "--denoiser", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "no such file or folder" in res.stderr
+
+
+def test_train_steps_old_spelling_and_dtype(tmp_path):
+    states = {}
+    for flag in ("--steps", "--train-steps"):  # --steps is the old spelling, hidden but accepted
+        run = tmp_path / flag.strip("-")
+        args = ["train", flag, "2", "--batch", "4", "--out", str(run), "--threads", "1", *TINY]
+        res = runner.invoke(app, [*args, "--dtype", "float64", "--json"])
+        assert res.exit_code == 0, res.stderr
+        assert json.loads(res.stdout)["config"]["dtype"] == "float64"
+        states[flag] = load_checkpoint(run)
+    old, new = states["--steps"], states["--train-steps"]
+    assert old["step"] == new["step"] == 2
+    for name, w in new["model"].items():
+        assert w.dtype == torch.float64 and torch.equal(w, old["model"][name])  # same run
+    res = runner.invoke(app, ["train", "--train-steps", "2", "--steps", "3"])
+    assert res.exit_code == 2
+    assert "`--train-steps` and its old spelling `--steps` disagree (2 and 3)" in res.stderr
+    res = runner.invoke(app, ["train", "--dtype", "half", "--out", str(tmp_path / "h")])
+    assert res.exit_code == 2 and "`dtype` must be one of 'float32', 'float64'" in res.stderr
+    shown = runner.invoke(app, ["train", "--help"]).stdout
+    assert "--train-steps" in shown and "--dtype" in shown
+    assert re.search(r"--steps\b", shown) is None

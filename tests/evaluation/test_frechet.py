@@ -37,9 +37,9 @@ def test_bad_input():
 
 
 def test_classifier_features_separate_digits():
-    from driftscale.learned.distributed import load_training_data
+    from driftscale.data import load_split
 
-    d = load_training_data("digits", heldout=0.1, seed=0)
+    d = load_split("digits", heldout=0.1, seed=0)
     f = classifier_features(d.train, d.train_labels, check=(d.heldout, d.heldout_labels))
     # 10 classes: chance is 10%; a one-hidden-layer MLP reaches > 90% on held-out 8x8 digits
     assert f.accuracy > 0.9

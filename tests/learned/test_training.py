@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from driftscale.data import load_split
 from driftscale.learned.checkpoints import (
     CHECKPOINT_NAME,
     CheckpointError,
@@ -20,9 +21,9 @@ from driftscale.learned.checkpoints import (
     RunNotFoundError,
     load_checkpoint,
 )
-from driftscale.learned.distributed import load_training_data
-from driftscale.learned.training import TrainConfig, load_denoiser, train
-from driftscale.learned.unet import NetworkShapeError
+from driftscale.learned.config import NetworkShapeError, TrainConfig
+from driftscale.learned.denoiser import load_denoiser
+from driftscale.learned.training import train
 
 TINY = dict(base_channels=8, attention=False, T=100, schedule="linear:1e-3,0.2")
 
@@ -38,7 +39,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_training_data("digits", heldout=0.1, seed=0)
+    return load_split("digits", heldout=0.1, seed=0)
 
 
 def _same_files(folder: Path) -> dict[str, bytes]:
@@ -90,11 +91,21 @@ def _free_port() -> int:
 
 def test_ddp_two_cpu_processes_equal_one_process_on_the_concatenated_batch(digits, tmp_path):
     run = tmp_path / "ddp"
-    common = ["--steps", "1", "--seed", "5", "--base-channels", "8", "--no-attention", "--T", "100"]
+    common = [
+        "--train-steps",
+        "1",
+        "--seed",
+        "5",
+        "--base-channels",
+        "8",
+        "--no-attention",
+        "--T",
+        "100",
+    ]
     common += ["--schedule", "linear:1e-3,0.2", "--dtype", "float64", "--lr", "1e-3"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1"]
     cmd += ["--master_addr=127.0.0.1", f"--master_port={_free_port()}"]
-    cmd += ["-m", "driftscale.learned.training", "--data", "digits", "--batch", "4"]
+    cmd += ["-m", "driftscale", "train", "--data", "digits", "--batch", "4"]
     cmd += ["--out", str(run), "--json", *common]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
@@ -105,7 +116,7 @@ def test_ddp_two_cpu_processes_equal_one_process_on_the_concatenated_batch(digit
         steps=1, batch_size=8, seed=5, base_channels=8, attention=False, T=100,
         schedule="linear:1e-3,0.2", dtype="float64", learning_rate=1e-3,
     )  # fmt: skip
-    train5 = load_training_data("digits", heldout=0.1, seed=5).train  # --seed 5 splits too
+    train5 = load_split("digits", heldout=0.1, seed=5).train  # --seed 5 splits too
     one = train(train5, config=cfg)
     # Both see the same 8 images, steps and noise (global draws, rows rank::2); DDP averages two
     # means over 4 images, one process takes one mean over 8: equal up to float64 rounding of the
@@ -123,11 +134,11 @@ def test_ddp_two_cpu_processes_equal_one_process_on_the_concatenated_batch(digit
 
 
 def test_split_is_the_split_of_driftscale_sample(digits):
-    from driftscale.cli.sample import load_split
+    from driftscale.experiments.reverse_sampling import run_sampling
 
-    ref = load_split("digits", heldout=0.1, seed=0)
-    np.testing.assert_array_equal(digits.train, ref["train"])
-    np.testing.assert_array_equal(digits.heldout, ref["heldout"])
+    ref = run_sampling("digits", denoiser="point", num_samples=1, num_steps=1, seed=0)
+    np.testing.assert_array_equal(digits.train, ref.train)
+    np.testing.assert_array_equal(digits.heldout, ref.heldout)
 
 
 def test_max_seconds_stops_early(digits):
@@ -233,7 +244,7 @@ def test_colour_images_train_and_load(tmp_path, rng):
     x = rng.uniform(-1, 1, (8, 16, 16, 3))  # colour, 16x16, two down-samplings
     cfg = TrainConfig(steps=2, batch_size=4, channel_mults=(1, 2, 2), **TINY)
     res = train(x, config=cfg, run_dir=tmp_path / "c")
-    from driftscale.learned.unet import NetworkDenoiser
+    from driftscale.learned.denoiser import NetworkDenoiser
 
     D = NetworkDenoiser.from_checkpoint(tmp_path / "c")
     assert D.image_shape == (16, 16, 3) and res.data["channels"] == 3

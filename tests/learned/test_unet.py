@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from driftscale.learned.denoiser import NetworkDenoiser
 from driftscale.learned.unet import (
-    NetworkDenoiser,
     NetworkShapeError,
     UNet,
     UNetConfig,

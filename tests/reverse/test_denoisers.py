@@ -1,7 +1,7 @@
 """Denoisers: the chunked exact denoiser against the direct dense formula, its limits (nearest
 training point at tiny noise, data mean as alpha_bar -> 0), torch inputs, the closed forms of the
-point and Gaussian denoisers (the latter against numerical quadrature), the Denoiser contract and
-named errors for bad input."""
+point and Gaussian denoisers (the latter against numerical quadrature), and named errors for bad
+input. The Denoiser contract, over every denoiser, is in tests/test_contract.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch
 from scipy import integrate, special
 
 from driftscale.reverse.denoisers import (
-    Denoiser,
     DenoiserError,
     ExactDenoiser,
     GaussianDenoiser,
@@ -150,26 +149,6 @@ def test_point_denoiser_returns_f_for_any_input(rng):
     np.testing.assert_array_equal(out.numpy(), np.broadcast_to(f, x.shape))
 
 
-DENOISERS = [
-    lambda: ExactDenoiser(np.linspace(-1, 1, 30).reshape(5, 3, 2), SCHEDULE),
-    lambda: PointDenoiser(np.linspace(-1, 1, 6).reshape(3, 2), SCHEDULE),
-    lambda: GaussianDenoiser(0.2, 0.3, SCHEDULE, image_shape=(3, 2)),
-]
-
-
-@pytest.mark.parametrize("make", DENOISERS)
-def test_denoiser_contract(make, rng):
-    D = make()
-    assert isinstance(D, Denoiser) and D.image_shape == (3, 2) and D.schedule is SCHEDULE
-    x = rng.standard_normal((4, 3, 2))
-    before = x.copy()
-    out = D(x, 250)
-    assert out.shape == x.shape and out.dtype == np.float64
-    np.testing.assert_array_equal(x, before)  # the caller's array is untouched
-    np.testing.assert_array_equal(out, D(x, np.full(4, 250)))  # scalar step == array of steps
-    assert repr(D).startswith(type(D).__name__)
-
-
 def test_train_data_is_copied(rng):
     train = rng.standard_normal((6, 2))
     D = ExactDenoiser(train, SCHEDULE)
@@ -199,24 +178,6 @@ def test_exact_denoiser_rejects_bad_options():
         ExactDenoiser(np.ones((2, 2)), SCHEDULE, chunk_size=0)
     with pytest.raises(ValueError, match="`threads` must be a positive integer"):
         ExactDenoiser(np.ones((2, 2)), SCHEDULE, threads=-1)
-
-
-@pytest.mark.parametrize("make", DENOISERS)
-@pytest.mark.parametrize(
-    ("x", "i", "match"),
-    [
-        (np.zeros((4, 2, 3)), 5, r"`x` must have shape \(B, 3, 2\)"),
-        (np.zeros((3, 2)), 5, r"`x` must have shape \(B, 3, 2\)"),
-        (np.full((1, 3, 2), np.nan), 5, "`x` must hold finite values only"),
-        (np.zeros((2, 3, 2)), 1001, r"`i` must lie in 0..T = 0..1000"),
-        (np.zeros((2, 3, 2)), -1, r"`i` must lie in 0..T"),
-        (np.zeros((2, 3, 2)), [1, 2, 3], r"`i` must be an int or an int array of shape \(2,\)"),
-        (np.zeros((2, 3, 2)), 2.5, "`i` must be an integer step"),
-    ],
-)
-def test_denoisers_name_bad_calls(make, x, i, match):
-    with pytest.raises(DenoiserError, match=match):
-        make()(x, i)
 
 
 def test_point_and_gaussian_reject_bad_parameters():

@@ -14,10 +14,11 @@ import typer
 from driftscale.cli.demo import demo
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
+from driftscale.cli.memorization import memorization_command
 from driftscale.cli.osmosis import compare_command, osmosis_command
 from driftscale.cli.properties import properties_command
 from driftscale.cli.sample import sample_command
-from driftscale.cli.train import memorization_command, train_command
+from driftscale.cli.train import train_command
 
 app = typer.Typer(
     name="driftscale",

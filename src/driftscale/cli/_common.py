@@ -116,3 +116,16 @@ GreyOption = Annotated[bool, typer.Option("--grey", help="Convert the image to g
 SeedOption = Annotated[int, typer.Option(help=SEED_HELP)]
 ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def renamed_option(value: Any, old_value: Any, *, default: Any, flag: str, old: str) -> Any:
+    """The value of an option renamed to ``flag`` whose old spelling ``old`` is still accepted
+    (a second, hidden option; both default to ``None``): either one, or ``default``."""
+    if value is not None and old_value is not None and value != old_value:
+        raise error(
+            f"`{flag}` and its old spelling `{old}` disagree ({value!r} and {old_value!r}); "
+            f"pass {flag} only"
+        )
+    if value is not None:
+        return value
+    return default if old_value is None else old_value

@@ -13,7 +13,13 @@ from driftscale.evaluation.memorization import MemorizationReport
 from driftscale.figures.strips import StripRow, strip_grid
 from driftscale.typing import FloatArray
 
-__all__ = ["nearest_neighbour_figure", "ratio_histogram", "sample_grid"]
+__all__ = [
+    "denoiser_comparison_figure",
+    "memorisation_rows",
+    "nearest_neighbour_figure",
+    "ratio_histogram",
+    "sample_grid",
+]
 
 
 def _images(x: Any, name: str) -> FloatArray:
@@ -94,6 +100,33 @@ def memorisation_rows(
             value_scale=value_scale,
         ),
     ]
+
+
+def denoiser_comparison_figure(
+    samples: Mapping[str, Any],
+    reports: Mapping[str, MemorizationReport],
+    train: Any,
+    *,
+    num: int = 8,
+    value_scale: ValueScale | None = None,
+    title: str | None = None,
+) -> Any:
+    """Several denoisers' samples, each above their nearest training images: two rows per
+    label of ``samples`` (see :func:`memorisation_rows`). Returns the matplotlib ``Figure``.
+    """
+    if not samples:
+        raise ValueError("`samples` must hold at least one label -> samples")
+    missing = sorted(set(samples) - set(reports))
+    if missing:
+        raise ValueError(
+            f"`reports` must have a report for every label of `samples`, not {missing}"
+        )
+    rows: list[StripRow] = []
+    for label, x in samples.items():
+        rows += memorisation_rows(
+            x, train, reports[label], label=label, num=num, value_scale=value_scale
+        )
+    return strip_grid(rows, title=title, frame_width=1.0)
 
 
 def nearest_neighbour_figure(

@@ -1,23 +1,119 @@
-"""Settings and results of a training run: :class:`TrainConfig` (stored in every checkpoint,
-round-trips through ``to_dict``/``from_dict``), :class:`TrainResult`, and the data fingerprint
-that tells other data at resume. Used by :mod:`driftscale.learned.training`."""
+"""Settings of the learned reverse process, free of torch: :class:`UNetConfig` (the network's
+architecture), :class:`TrainConfig` (a training run's settings, stored in every checkpoint; both
+round-trip through ``to_dict``/``from_dict``) and the data fingerprint that tells other data at
+resume. ``import driftscale.learned.config`` loads no torch (tested), so settings can be built,
+checked and stored without it."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from driftscale._validation import check_choice, check_positive_int
 from driftscale.learned.checkpoints import CheckpointError
-from driftscale.learned.unet import PREDICTIONS, NetworkDenoiser, UNet, UNetConfig
 from driftscale.schedules import Schedule
 
-__all__ = ["DTYPES", "TrainConfig", "TrainResult", "data_fingerprint"]
+__all__ = [
+    "DTYPES",
+    "PREDICTIONS",
+    "NetworkShapeError",
+    "TrainConfig",
+    "UNetConfig",
+    "data_fingerprint",
+]
 
 DTYPES = ("float32", "float64")
+PREDICTIONS: tuple[str, ...] = ("epsilon", "u0")
+
+
+class NetworkShapeError(ValueError):
+    """An image size the U-Net cannot take (not divisible by its down-sampling factor)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UNetConfig:
+    """Architecture of a :class:`UNet`; :meth:`to_dict` / :meth:`from_dict` round-trip it.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(H, W)`` (grey) or ``(H, W, C)`` (colour), driftscale's layout.
+    base_channels : int
+        Channels at full resolution; level ``k`` has ``base_channels * channel_mults[k]``.
+    channel_mults : tuple of int
+        One entry per resolution; ``len - 1`` down-samplings by 2.
+    num_res_blocks : int
+        Residual blocks per resolution (down path; the up path has one more, as in DDPM).
+    attention : bool
+        Self-attention at the lowest resolution.
+    groups : int
+        Groups of the group norm (reduced to a divisor of each block's channels).
+    prediction : {"epsilon", "u0"}
+        What the network outputs.
+    """
+
+    image_shape: tuple[int, ...]
+    base_channels: int = 16
+    channel_mults: tuple[int, ...] = (1, 2)
+    num_res_blocks: int = 1
+    attention: bool = True
+    groups: int = 8
+    prediction: str = "epsilon"
+
+    def __post_init__(self) -> None:
+        shape = tuple(int(s) for s in self.image_shape)
+        if len(shape) not in (2, 3) or min(shape) <= 0:
+            raise NetworkShapeError(
+                f"`image_shape` must be (H, W) or (H, W, C) with positive sizes, got "
+                f"{self.image_shape!r}"
+            )
+        object.__setattr__(self, "image_shape", shape)
+        object.__setattr__(self, "channel_mults", tuple(int(m) for m in self.channel_mults))
+        check_positive_int(self.base_channels, name="base_channels")
+        check_positive_int(self.num_res_blocks, name="num_res_blocks")
+        check_positive_int(self.groups, name="groups")
+        if not self.channel_mults or min(self.channel_mults) <= 0:
+            raise ValueError(
+                f"`channel_mults` must be positive integers, one per resolution, got "
+                f"{self.channel_mults!r}"
+            )
+        check_choice(self.prediction, name="prediction", choices=PREDICTIONS)
+        f = self.downsampling_factor
+        H, W = shape[:2]
+        if H % f or W % f:
+            raise NetworkShapeError(
+                f"`image_shape` {shape} must have H and W divisible by the U-Net's down-sampling "
+                f"factor {f} (= 2 ** (len(channel_mults) - 1) with channel_mults="
+                f"{self.channel_mults}); resize the images or use fewer levels"
+            )
+
+    @property
+    def downsampling_factor(self) -> int:
+        """``2 ** (len(channel_mults) - 1)``: H and W must be multiples of it."""
+        return 2 ** (len(self.channel_mults) - 1)
+
+    @property
+    def channels(self) -> int:
+        """Image channels (1 for grey images)."""
+        return self.image_shape[2] if len(self.image_shape) == 3 else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (lists for tuples)."""
+        out = asdict(self)
+        out["image_shape"] = list(self.image_shape)
+        out["channel_mults"] = list(self.channel_mults)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UNetConfig:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        data["image_shape"] = tuple(data["image_shape"])
+        data["channel_mults"] = tuple(data.get("channel_mults", (1, 2)))
+        return cls(**data)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +133,7 @@ class TrainConfig:
     seed: int = 0
     schedule: str = "linear:1e-4,0.02"
     T: int = 1000
-    base_channels: int = 32
+    base_channels: int = 16
     channel_mults: tuple[int, ...] = (1, 2)
     num_res_blocks: int = 1
     attention: bool = True
@@ -85,70 +181,6 @@ class TrainConfig:
             attention=self.attention,
             prediction=self.prediction,
         )
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """A finished (or resumed and finished) training run.
-
-    Attributes
-    ----------
-    model, ema_model : UNet
-        Final weights and their exponential moving average (use the EMA for sampling).
-    losses : ndarray of float64, shape (step,)
-        The loss of every step since the start of the run (global-batch mean), resumed runs
-        included.
-    step : int
-        Steps done in total.
-    start_step : int
-        Step the run started (or resumed) from in this call.
-    seconds : float
-        Wall-clock seconds of this call's training loop.
-    images_per_second : float
-        Training throughput of this call (global images per second).
-    world_size : int
-    device : str
-    run_dir : str or None
-    schedule : Schedule
-    config : TrainConfig
-    """
-
-    model: UNet
-    ema_model: UNet
-    losses: np.ndarray
-    step: int
-    start_step: int
-    seconds: float
-    images_per_second: float
-    world_size: int
-    device: str
-    run_dir: str | None
-    schedule: Schedule
-    config: TrainConfig
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def denoiser(self, *, ema: bool = True, clip: float | None = None) -> NetworkDenoiser:
-        """The trained network as a Denoiser (EMA weights by default)."""
-        return NetworkDenoiser(self.ema_model if ema else self.model, self.schedule, clip=clip)
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready numbers (no weights)."""
-        tail = self.losses[-max(1, min(100, self.losses.size // 10)) :] if self.losses.size else []
-        return {
-            "step": self.step,
-            "start_step": self.start_step,
-            "seconds": self.seconds,
-            "images_per_second": self.images_per_second,
-            "world_size": self.world_size,
-            "device": self.device,
-            "run_dir": self.run_dir,
-            "num_parameters": self.model.num_parameters,
-            "first_loss": float(self.losses[0]) if self.losses.size else None,
-            "final_loss_mean": float(np.mean(tail)) if len(tail) else None,
-            "config": self.config.to_dict(),
-            "schedule": self.schedule.to_dict(),
-            "data": self.data,
-        }
 
 
 def data_fingerprint(images: np.ndarray) -> str:

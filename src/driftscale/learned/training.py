@@ -15,11 +15,11 @@ Reproducibility is by construction, so that ``resume`` continues *exactly*:
   (``K * batch_size`` images) on every process, each process taking its rows ``rank::K``; its
   state is in the checkpoint. Hence K processes with ``batch_size`` B see the very images, steps
   and noise of one process with ``batch_size`` K*B, and DDP's gradient average equals the
-  gradient of that one process (tested in ``tests/diffusion/test_training.py``).
+  gradient of that one process (tested in ``tests/learned/test_training.py``).
 
-Several processes: ``torchrun --nproc_per_node=K -m driftscale.learned.training --data digits
---steps N --out run/`` (or ``torchrun ... $(which driftscale) train ...``): gloo on CPU, nccl on
-GPU; ``--batch`` is per process.
+Several processes: ``torchrun --nproc_per_node=K -m driftscale train --data digits
+--train-steps N --out run/`` (the one ``train`` command, see :mod:`driftscale.learned.distributed`):
+gloo on CPU, nccl on GPU; ``--batch`` is per process.
 
 References
 ----------
@@ -34,6 +34,7 @@ import copy
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,35 +49,78 @@ from driftscale.learned.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from driftscale.learned.config import DTYPES, TrainConfig, TrainResult, data_fingerprint
-from driftscale.learned.distributed import TrainingData, load_training_data
-from driftscale.learned.unet import NetworkDenoiser, UNet, UNetConfig
+from driftscale.learned.config import TrainConfig, UNetConfig, data_fingerprint
+from driftscale.learned.denoiser import NetworkDenoiser, load_denoiser
+from driftscale.learned.distributed import default_device, dist_info, stop_all
+from driftscale.learned.unet import UNet, to_channels_first
 from driftscale.schedules import Schedule
 
-__all__ = [
-    "DTYPES",
-    "TrainConfig",
-    "TrainResult",
-    "TrainingData",
-    "data_fingerprint",
-    "load_denoiser",
-    "load_training_data",
-    "train",
-]
+# load_denoiser lives in learned.denoiser; it stays importable from here, its former home
+__all__ = ["TrainResult", "load_denoiser", "train"]
 
 
-def _dist_info() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+@dataclass(frozen=True)
+class TrainResult:
+    """A finished (or resumed and finished) training run.
 
+    Attributes
+    ----------
+    model, ema_model : UNet
+        Final weights and their exponential moving average (use the EMA for sampling).
+    losses : ndarray of float64, shape (step,)
+        The loss of every step since the start of the run (global-batch mean), resumed runs
+        included.
+    step : int
+        Steps done in total.
+    start_step : int
+        Step the run started (or resumed) from in this call.
+    seconds : float
+        Wall-clock seconds of this call's training loop.
+    images_per_second : float
+        Training throughput of this call (global images per second).
+    world_size : int
+    device : str
+    run_dir : str or None
+    schedule : Schedule
+    config : TrainConfig
+    """
 
-def _default_device(rank: int) -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device(
-            "cuda", int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count()
-        )
-    return torch.device("cpu")
+    model: UNet
+    ema_model: UNet
+    losses: np.ndarray
+    step: int
+    start_step: int
+    seconds: float
+    images_per_second: float
+    world_size: int
+    device: str
+    run_dir: str | None
+    schedule: Schedule
+    config: TrainConfig
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def denoiser(self, *, ema: bool = True, clip: float | None = None) -> NetworkDenoiser:
+        """The trained network as a Denoiser (EMA weights by default)."""
+        return NetworkDenoiser(self.ema_model if ema else self.model, self.schedule, clip=clip)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready numbers (no weights)."""
+        tail = self.losses[-max(1, min(100, self.losses.size // 10)) :] if self.losses.size else []
+        return {
+            "step": self.step,
+            "start_step": self.start_step,
+            "seconds": self.seconds,
+            "images_per_second": self.images_per_second,
+            "world_size": self.world_size,
+            "device": self.device,
+            "run_dir": self.run_dir,
+            "num_parameters": self.model.num_parameters,
+            "first_loss": float(self.losses[0]) if self.losses.size else None,
+            "final_loss_mean": float(np.mean(tail)) if len(tail) else None,
+            "config": self.config.to_dict(),
+            "schedule": self.schedule.to_dict(),
+            "data": self.data,
+        }
 
 
 class _BatchPlan:
@@ -121,6 +165,196 @@ def _check_resume(
             f"{str(state['data'].get('sha256'))[:12]}..., these data {digest[:12]}...); resume "
             "with the same data, split and seed, or start a new run"
         )
+
+
+@dataclass
+class _Run:
+    """The state of one training run while it trains (weights, optimizer, noise, losses)."""
+
+    config: TrainConfig
+    net_config: UNetConfig
+    schedule: Schedule
+    model: UNet
+    ema_model: UNet
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    rank: int
+    world: int
+    device: torch.device
+    dtype: torch.dtype
+    spec: dict[str, Any]
+    run_dir: str | os.PathLike[str] | None
+    losses: list[float] = field(default_factory=list)
+    start: int = 0
+
+    def checkpoint(self, step: int) -> None:
+        """Write the run's checkpoint at ``step`` (process 0 only, when there is a run folder)."""
+        if self.run_dir is None or self.rank != 0:
+            return
+        state = {
+            "step": step,
+            "world_size": self.world,
+            "config": self.config.to_dict(),
+            "network": self.net_config.to_dict(),
+            "schedule": self.schedule.to_dict(),
+            "data": self.spec,
+            "model": self.model.state_dict(),
+            "ema": self.ema_model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": {"noise": self.generator.get_state()},
+            "losses": torch.tensor(self.losses, dtype=torch.float64),
+        }
+        save_checkpoint(state, self.run_dir)
+
+
+def _resolve(
+    images: np.ndarray,
+    config: TrainConfig,
+    digest: str,
+    *,
+    run_dir: Any,
+    resume: bool,
+    force: bool,
+    max_seconds: float | None,
+) -> tuple[TrainConfig, dict[str, Any] | None]:
+    """Check the options and the run folder; with ``resume`` the stored settings (new steps)."""
+    if resume and run_dir is None:
+        raise ValueError("`resume=True` needs `run_dir`, the folder of the run to continue")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ValueError(f"`max_seconds` must be positive or None, got {max_seconds!r}")
+    if not resume:
+        if run_dir is not None:
+            check_new_run(run_dir, force=force)
+        return config, None
+    state = load_checkpoint(run_dir)  # RunNotFoundError / CheckpointError
+    _check_resume(state, tuple(images.shape[1:]), digest, run_dir)
+    return TrainConfig.from_dict({**state["config"], "steps": config.steps}), state
+
+
+def _start_run(
+    config: TrainConfig,
+    net_config: UNetConfig,
+    state: dict[str, Any] | None,
+    *,
+    device: Any,
+    spec: dict[str, Any],
+    run_dir: Any,
+) -> _Run:
+    """Seeded initial weights, EMA copy, AdamW and the noise generator; restored on resume."""
+    rank, world = dist_info()
+    dev = torch.device(device) if device is not None else default_device(rank)
+    dtype = torch.float64 if config.dtype == "float64" else torch.float32
+    with torch.random.fork_rng(devices=[]):  # leave the caller's global torch RNG alone
+        torch.manual_seed(config.seed)  # the same initial weights on every process
+        model = UNet(net_config).to(dev, dtype)
+    ema_model = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    gen = torch.Generator().manual_seed(config.seed)  # steps and noise, on CPU for any device
+    schedule = Schedule.from_string(config.schedule, T=config.T)
+    run = _Run(
+        config,
+        net_config,
+        schedule,
+        model,
+        ema_model,
+        opt,
+        gen,
+        rank,
+        world,
+        dev,
+        dtype,
+        spec,
+        run_dir,
+    )
+    if state is not None:
+        model.load_state_dict(state["model"])
+        ema_model.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["rng"]["noise"])
+        run.losses = [float(v) for v in state["losses"].tolist()]
+        run.start = int(state["step"])
+    return run
+
+
+class _Step:
+    """One optimiser step of the DDPM loss on this process's rows of the global batch."""
+
+    def __init__(self, run: _Run, images: np.ndarray, plan: _BatchPlan) -> None:
+        self.run, self.plan = run, plan
+        self.net: torch.nn.Module = run.model
+        if run.world > 1:
+            dev = run.device
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                run.model, device_ids=[dev.index] if dev.type == "cuda" else None
+            )
+        la = run.schedule.log_alpha_bar
+        self.x_all = torch.as_tensor(images, dtype=run.dtype)
+        self.sqrt_ab = torch.as_tensor(np.exp(0.5 * la), dtype=run.dtype)
+        self.sqrt_1mab = torch.as_tensor(np.sqrt(-np.expm1(la)), dtype=run.dtype)
+        self.image_shape = tuple(images.shape[1:])
+        self.G = run.world * run.config.batch_size  # the global batch
+
+    def __call__(self, step: int) -> float:
+        """Train on step ``step``'s batch; returns the global-batch mean loss."""
+        run, cfg, shape = self.run, self.run.config, (-1,) + (1,) * len(self.image_shape)
+        idx = self.plan.indices(step)
+        # global draws, this process's rows rank::K (see the module docstring)
+        i_all = torch.randint(1, run.schedule.T + 1, (self.G,), generator=run.generator)
+        eps_all = torch.randn((self.G, *self.image_shape), generator=run.generator, dtype=run.dtype)
+        i, eps = i_all[run.rank :: run.world], eps_all[run.rank :: run.world]
+        u0 = self.x_all[idx]
+        # Eq. (5): u_i = sqrt(ab_i) u_0 + sqrt(1 - ab_i) eps
+        u_i = self.sqrt_ab[i].reshape(shape) * u0 + self.sqrt_1mab[i].reshape(shape) * eps
+        target = eps if cfg.prediction == "epsilon" else u0
+        u_i, target, i_dev = u_i.to(run.device), target.to(run.device), i.to(run.device)
+        pred = self.net(to_channels_first(u_i, self.image_shape), i_dev)
+        loss = torch.mean((pred - to_channels_first(target, self.image_shape)) ** 2)  # Ho (14)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # DDP averages the gradients over the processes
+        if cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
+        run.optimizer.step()
+        _ema_update(run.ema_model, run.model, cfg.ema_decay, step + 1)
+        logged = loss.detach()
+        if run.world > 1:
+            dist.all_reduce(logged)  # the global-batch mean, as one process would log
+            logged = logged / run.world
+        return float(logged)
+
+
+def _loop(
+    run: _Run, one_step: _Step, *, max_seconds: float | None, progress: Any
+) -> tuple[int, float]:
+    """Steps from ``run.start`` to ``config.steps`` (or the time budget); (last step, seconds)."""
+    cfg = run.config
+    bar = progress_callback(
+        progress if run.rank == 0 else None,
+        cfg.steps,
+        "train",
+        initial=run.start,
+        values=("loss",),
+    )
+    t0 = time.perf_counter()
+    step = run.start
+    run.model.train()
+    try:
+        while step < cfg.steps:
+            run.losses.append(one_step(step))
+            step += 1
+            if bar is not None:
+                bar(step, run.losses[-1])
+            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                run.checkpoint(step)
+            if max_seconds is not None and stop_all(
+                time.perf_counter() - t0 > max_seconds, run.device
+            ):
+                break
+    finally:
+        if bar is not None and hasattr(bar, "close"):
+            bar.close()
+    return step, time.perf_counter() - t0
 
 
 def train(
@@ -179,144 +413,42 @@ def train(
     images = check_array(data, name="data", ndim=(3, 4))
     image_shape = tuple(int(s) for s in images.shape[1:])
     digest = data_fingerprint(images)
-    if resume and run_dir is None:
-        raise ValueError("`resume=True` needs `run_dir`, the folder of the run to continue")
-    if max_seconds is not None and not max_seconds > 0:
-        raise ValueError(f"`max_seconds` must be positive or None, got {max_seconds!r}")
-    state = None
-    if resume:
-        state = load_checkpoint(run_dir)  # RunNotFoundError / CheckpointError
-        _check_resume(state, image_shape, digest, run_dir)
-        config = TrainConfig.from_dict({**state["config"], "steps": config.steps})
-    elif run_dir is not None:
-        check_new_run(run_dir, force=force)
+    config, state = _resolve(
+        images, config, digest, run_dir=run_dir, resume=resume, force=force, max_seconds=max_seconds
+    )
     net_config = config.network_config(image_shape)  # NetworkShapeError before any write
-    schedule = Schedule.from_string(config.schedule, T=config.T)
-    rank, world = _dist_info()
+    rank, world = dist_info()
     plan = _BatchPlan(images.shape[0], config.batch_size, config.seed, rank, world)
     if state is not None and int(state.get("world_size", world)) != world:
         raise CheckpointError(
             f"`checkpoint` was written by {state['world_size']} process(es), this run has {world}; "
             "resume with the same number of processes (the batch order depends on it)"
         )
-    dev = torch.device(device) if device is not None else _default_device(rank)
-    dtype = torch.float64 if config.dtype == "float64" else torch.float32
-
-    with torch.random.fork_rng(devices=[]):  # leave the caller's global torch RNG alone
-        torch.manual_seed(config.seed)  # the same initial weights on every process
-        model = UNet(net_config).to(dev, dtype)
-    ema_model = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
-    gen = torch.Generator().manual_seed(config.seed)  # steps and noise, on CPU for any device
-    losses: list[float] = []
-    start = 0
-    if state is not None:
-        model.load_state_dict(state["model"])
-        ema_model.load_state_dict(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["rng"]["noise"])
-        losses = [float(v) for v in state["losses"].tolist()]
-        start = int(state["step"])
-    net = model
-    if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[dev.index] if dev.type == "cuda" else None
-        )
-    x_all = torch.as_tensor(images, dtype=dtype)
-    sqrt_ab = torch.as_tensor(np.exp(0.5 * schedule.log_alpha_bar), dtype=dtype)
-    sqrt_1mab = torch.as_tensor(np.sqrt(-np.expm1(schedule.log_alpha_bar)), dtype=dtype)
-    spec = {**(data_spec or {}), "sha256": digest, "num_train": int(images.shape[0])}
-    spec["image_shape"], spec["channels"] = list(image_shape), net_config.channels
-
-    def checkpoint(step: int) -> None:
-        if run_dir is None or rank != 0:
-            return
-        save_checkpoint(
-            {
-                "step": step,
-                "world_size": world,
-                "config": config.to_dict(),
-                "network": net_config.to_dict(),
-                "schedule": schedule.to_dict(),
-                "data": spec,
-                "model": model.state_dict(),
-                "ema": ema_model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "rng": {"noise": gen.get_state()},
-                "losses": torch.tensor(losses, dtype=torch.float64),
-            },
-            run_dir,
-        )
-
-    bar = progress_callback(
-        progress if rank == 0 else None, config.steps, "train", initial=start, values=("loss",)
-    )
-    G = world * config.batch_size  # the global batch
-    shape = (-1,) + (1,) * len(image_shape)
-    t0 = time.perf_counter()
-    step = start
-    model.train()
-    try:
-        while step < config.steps:
-            idx = plan.indices(step)
-            # global draws, this process's rows rank::K (see the module docstring)
-            i_all = torch.randint(1, schedule.T + 1, (G,), generator=gen)
-            eps_all = torch.randn((G, *image_shape), generator=gen, dtype=dtype)
-            i, eps = i_all[rank::world], eps_all[rank::world]
-            u0 = x_all[idx]
-            # Eq. (5): u_i = sqrt(ab_i) u_0 + sqrt(1 - ab_i) eps
-            u_i = sqrt_ab[i].reshape(shape) * u0 + sqrt_1mab[i].reshape(shape) * eps
-            target = eps if config.prediction == "epsilon" else u0
-            u_i, target, i_dev = u_i.to(dev), target.to(dev), i.to(dev)
-            pred = net(_channels_first(u_i, image_shape), i_dev)
-            loss = torch.mean((pred - _channels_first(target, image_shape)) ** 2)  # Ho Eq. (14)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # DDP averages the gradients over the processes
-            if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            opt.step()
-            step += 1
-            _ema_update(ema_model, model, config.ema_decay, step)
-            logged = loss.detach()
-            if world > 1:
-                dist.all_reduce(logged)  # the global-batch mean, as one process would log
-                logged = logged / world
-            losses.append(float(logged))
-            if bar is not None:
-                bar(step, losses[-1])
-            if step % config.checkpoint_every == 0 and step < config.steps:
-                checkpoint(step)
-            if max_seconds is not None and _stop_all(time.perf_counter() - t0 > max_seconds, dev):
-                break
-    finally:
-        if bar is not None and hasattr(bar, "close"):
-            bar.close()
-    seconds = time.perf_counter() - t0
-    checkpoint(step)
+    spec = {**(data_spec or {}), "sha256": digest}
+    spec |= {"num_train": int(images.shape[0]), "image_shape": list(image_shape)}
+    spec["channels"] = net_config.channels
+    run = _start_run(config, net_config, state, device=device, spec=spec, run_dir=run_dir)
+    step, seconds = _loop(run, _Step(run, images, plan), max_seconds=max_seconds, progress=progress)
+    run.checkpoint(step)
     if world > 1:
         dist.barrier()
-    done = step - start
     return TrainResult(
-        model=model,
-        ema_model=ema_model,
-        losses=np.asarray(losses, dtype=np.float64),
+        model=run.model,
+        ema_model=run.ema_model,
+        losses=np.asarray(run.losses, dtype=np.float64),
         step=step,
-        start_step=start,
+        start_step=run.start,
         seconds=seconds,
-        images_per_second=done * G / seconds if seconds > 0 else float("nan"),
+        images_per_second=(step - run.start) * world * config.batch_size / seconds
+        if seconds > 0
+        else float("nan"),
         world_size=world,
-        device=str(dev),
+        device=str(run.device),
         run_dir=None if run_dir is None else str(run_dir),
-        schedule=schedule,
+        schedule=run.schedule,
         config=config,
         data=spec,
     )
-
-
-def _channels_first(x: torch.Tensor, image_shape: tuple[int, ...]) -> torch.Tensor:
-    return x[:, None] if len(image_shape) == 2 else x.permute(0, 3, 1, 2)
 
 
 @torch.no_grad()
@@ -324,45 +456,3 @@ def _ema_update(ema: UNet, model: UNet, decay: float, step: int) -> None:
     d = min(decay, (1.0 + step) / (10.0 + step))  # warm-up: early weights are averaged less
     for pe, p in zip(ema.parameters(), model.parameters(), strict=True):
         pe.mul_(d).add_(p.detach(), alpha=1.0 - d)  # ema <- d ema + (1 - d) theta
-
-
-def _stop_all(local: bool, dev: torch.device) -> bool:
-    if not (dist.is_available() and dist.is_initialized()):
-        return local
-    flag = torch.tensor([1.0 if local else 0.0], device=dev)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # stop when any process is out of time
-    return bool(flag.item() > 0)
-
-
-def load_denoiser(
-    path: str | os.PathLike[str],
-    *,
-    ema: bool = True,
-    device: str | torch.device | None = None,
-    clip: float | None = None,
-) -> NetworkDenoiser:
-    """A :class:`NetworkDenoiser` from a run folder or checkpoint file (EMA weights by default).
-
-    Raises :class:`~driftscale.learned.checkpoints.RunNotFoundError` or
-    :class:`~driftscale.learned.checkpoints.CheckpointError` (see :func:`load_checkpoint`).
-    """
-    state = load_checkpoint(path)
-    try:
-        net_config = UNetConfig.from_dict(state["network"])
-        model = UNet(net_config)
-        model.load_state_dict(state["ema" if ema else "model"])
-        schedule = Schedule.from_dict(state["schedule"])
-    except (KeyError, TypeError, RuntimeError, ValueError) as exc:
-        raise CheckpointError(
-            f"`checkpoint` {str(path)!r} does not hold a consistent U-Net ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:160]})"
-        ) from None
-    dev = torch.device(device) if device is not None else _default_device(0)
-    dtype = state["model"][next(iter(state["model"]))].dtype
-    return NetworkDenoiser(model.to(dev, dtype), schedule, clip=clip)
-
-
-if __name__ == "__main__":  # torchrun --nproc_per_node=K -m driftscale.learned.training ...
-    from driftscale.learned.distributed import main
-
-    raise SystemExit(main())

@@ -1,21 +1,20 @@
-r"""A small U-Net that learns the reverse process, wrapped as a Denoiser (Sec. 3.2, Peter 2023).
+r"""A small U-Net that learns the reverse process (Sec. 3.2, Peter 2023).
 
 The reverse process of Section 3.2 of [1]_ needs the posterior mean :math:`E[u_0 \mid u_i = x]`;
 for a finite data set its exact value (:class:`~driftscale.reverse.denoisers.ExactDenoiser`)
 only regenerates the training images (seed 002, [2]_). Here a network learns it instead:
 
-- :class:`UNet`: sinusoidal embedding of the step ``i``, residual blocks with group norm and SiLU,
-  ``len(channel_mults) - 1`` down-samplings by 2, optional self-attention at the lowest
-  resolution; input and output ``(B, C, H, W)``. Any ``H, W`` divisible by
-  ``2 ** (len(channel_mults) - 1)`` works (8x8 digits, 16x16, 32x32, grey or colour).
-- :class:`NetworkDenoiser`: the model as a Denoiser. The network predicts the noise
-  :math:`\epsilon` (default, Ho et al. 2020 [3]_) or :math:`u_0`; with the forward marginal
-  :math:`u_i = \sqrt{\bar\alpha_i}\,u_0 + \sqrt{1-\bar\alpha_i}\,\epsilon` (Eq. 5 of [1]_),
-  :math:`\hat u_0 = (x - \sqrt{1-\bar\alpha_i}\,\hat\epsilon) / \sqrt{\bar\alpha_i}`.
-  Every sampler of :mod:`driftscale.reverse.samplers` then works unchanged.
+:class:`UNet`: sinusoidal embedding of the step ``i``, residual blocks with group norm and SiLU,
+``len(channel_mults) - 1`` down-samplings by 2, optional self-attention at the lowest resolution;
+input and output ``(B, C, H, W)``. Any ``H, W`` divisible by ``2 ** (len(channel_mults) - 1)``
+works (8x8 digits, 16x16, 32x32, grey or colour). It predicts the noise :math:`\epsilon`
+(default, Ho et al. 2020 [3]_) or :math:`u_0`; its architecture is a torch-free
+:class:`~driftscale.learned.config.UNetConfig`, and
+:class:`~driftscale.learned.denoiser.NetworkDenoiser` wraps it as a Denoiser.
 
-Images follow driftscale's layout ``(B, H, W)`` or ``(B, H, W, C)``; the channel axis is moved
-for the network and back.
+Images follow driftscale's layout ``(B, H, W)`` or ``(B, H, W, C)``;
+:func:`to_channels_first` and :func:`to_channels_last` move the channel axis for the network and
+back.
 
 References
 ----------
@@ -28,111 +27,23 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from driftscale._validation import check_choice, check_positive_int
-from driftscale.reverse.denoisers import (
-    DenoiserError,
-    _check_batch,
-    check_steps_for_batch,
-)
-from driftscale.schedules import Schedule
+from driftscale.learned.config import PREDICTIONS, NetworkShapeError, UNetConfig
 
-__all__ = ["PREDICTIONS", "NetworkDenoiser", "NetworkShapeError", "UNet", "UNetConfig"]
-
-PREDICTIONS: tuple[str, ...] = ("epsilon", "u0")
-
-
-class NetworkShapeError(ValueError):
-    """An image size the U-Net cannot take (not divisible by its down-sampling factor)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class UNetConfig:
-    """Architecture of a :class:`UNet`; :meth:`to_dict` / :meth:`from_dict` round-trip it.
-
-    Parameters
-    ----------
-    image_shape : tuple of int
-        ``(H, W)`` (grey) or ``(H, W, C)`` (colour), driftscale's layout.
-    base_channels : int
-        Channels at full resolution; level ``k`` has ``base_channels * channel_mults[k]``.
-    channel_mults : tuple of int
-        One entry per resolution; ``len - 1`` down-samplings by 2.
-    num_res_blocks : int
-        Residual blocks per resolution (down path; the up path has one more, as in DDPM).
-    attention : bool
-        Self-attention at the lowest resolution.
-    groups : int
-        Groups of the group norm (reduced to a divisor of each block's channels).
-    prediction : {"epsilon", "u0"}
-        What the network outputs.
-    """
-
-    image_shape: tuple[int, ...]
-    base_channels: int = 32
-    channel_mults: tuple[int, ...] = (1, 2)
-    num_res_blocks: int = 1
-    attention: bool = True
-    groups: int = 8
-    prediction: str = "epsilon"
-
-    def __post_init__(self) -> None:
-        shape = tuple(int(s) for s in self.image_shape)
-        if len(shape) not in (2, 3) or min(shape) <= 0:
-            raise NetworkShapeError(
-                f"`image_shape` must be (H, W) or (H, W, C) with positive sizes, got "
-                f"{self.image_shape!r}"
-            )
-        object.__setattr__(self, "image_shape", shape)
-        object.__setattr__(self, "channel_mults", tuple(int(m) for m in self.channel_mults))
-        check_positive_int(self.base_channels, name="base_channels")
-        check_positive_int(self.num_res_blocks, name="num_res_blocks")
-        check_positive_int(self.groups, name="groups")
-        if not self.channel_mults or min(self.channel_mults) <= 0:
-            raise ValueError(
-                f"`channel_mults` must be positive integers, one per resolution, got "
-                f"{self.channel_mults!r}"
-            )
-        check_choice(self.prediction, name="prediction", choices=PREDICTIONS)
-        f = self.downsampling_factor
-        H, W = shape[:2]
-        if H % f or W % f:
-            raise NetworkShapeError(
-                f"`image_shape` {shape} must have H and W divisible by the U-Net's down-sampling "
-                f"factor {f} (= 2 ** (len(channel_mults) - 1) with channel_mults="
-                f"{self.channel_mults}); resize the images or use fewer levels"
-            )
-
-    @property
-    def downsampling_factor(self) -> int:
-        """``2 ** (len(channel_mults) - 1)``: H and W must be multiples of it."""
-        return 2 ** (len(self.channel_mults) - 1)
-
-    @property
-    def channels(self) -> int:
-        """Image channels (1 for grey images)."""
-        return self.image_shape[2] if len(self.image_shape) == 3 else 1
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (lists for tuples)."""
-        out = asdict(self)
-        out["image_shape"] = list(self.image_shape)
-        out["channel_mults"] = list(self.channel_mults)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> UNetConfig:
-        """Inverse of :meth:`to_dict`."""
-        data = dict(data)
-        data["image_shape"] = tuple(data["image_shape"])
-        data["channel_mults"] = tuple(data.get("channel_mults", (1, 2)))
-        return cls(**data)
+__all__ = [
+    "PREDICTIONS",
+    "NetworkShapeError",
+    "ResBlock",
+    "SelfAttention",
+    "UNet",
+    "UNetConfig",
+    "timestep_embedding",
+    "to_channels_first",
+    "to_channels_last",
+]
 
 
 def timestep_embedding(i: torch.Tensor, dim: int, *, max_period: float = 10_000.0) -> torch.Tensor:
@@ -254,124 +165,3 @@ def to_channels_first(x: torch.Tensor, image_shape: tuple[int, ...]) -> torch.Te
 def to_channels_last(x: torch.Tensor, image_shape: tuple[int, ...]) -> torch.Tensor:
     """Network layout ``(B, C, H, W)`` -> driftscale layout ``(B, H, W[, C])``."""
     return x[:, 0] if len(image_shape) == 2 else x.permute(0, 2, 3, 1)
-
-
-class NetworkDenoiser:
-    r"""A trained :class:`UNet` as a Denoiser: :math:`E[u_0 \mid u_i = x]` for every sampler.
-
-    For an epsilon-predicting network, by Eq. (5) of [1]_,
-    :math:`\hat u_0 = (x - \sqrt{1-\bar\alpha_i}\,\hat\epsilon(x, i)) / \sqrt{\bar\alpha_i}`;
-    a u0-predicting network gives :math:`\hat u_0` directly. At ``i = 0`` the result is ``x``
-    itself (the exact posterior mean when ``u_0`` is observed).
-
-    Parameters
-    ----------
-    model : UNet
-        The network (its ``config`` gives ``image_shape`` and the prediction target).
-    schedule : Schedule or str
-        The schedule the network was trained with.
-    clip : float, optional
-        Clip :math:`\hat u_0` to ``[-clip, clip]`` (DDPM's sampling practice for data scaled to
-        ``[-1, 1]``); default ``None``: no clipping.
-    batch_size : int, optional
-        Evaluate the network on at most this many images at once.
-
-    Notes
-    -----
-    NumPy input is converted to the model's device and dtype (float32 by default) and the result
-    back to float64 NumPy; a torch tensor in gives a tensor of its dtype on its device out.
-    The network runs in ``eval`` mode without gradients.
-
-    Examples
-    --------
-    >>> net = UNet(UNetConfig(image_shape=(8, 8), base_channels=8))
-    >>> D = NetworkDenoiser(net, "linear:1e-4,0.02")
-    >>> D(np.zeros((3, 8, 8)), 500).dtype, D(np.zeros((3, 8, 8)), 500).shape
-    (dtype('float64'), (3, 8, 8))
-    """
-
-    def __init__(
-        self,
-        model: UNet,
-        schedule: Schedule | str,
-        *,
-        clip: float | None = None,
-        batch_size: int | None = None,
-    ) -> None:
-        if not isinstance(model, UNet):
-            raise TypeError(
-                f"`model` must be a driftscale UNet (see UNetConfig), got {type(model).__name__}"
-            )
-        self.model = model
-        self.schedule = Schedule.coerce(schedule)
-        self.image_shape: tuple[int, ...] = model.config.image_shape
-        self.prediction = model.config.prediction
-        if clip is not None and not (np.isfinite(clip) and clip > 0):
-            raise ValueError(f"`clip` must be a positive number or None, got {clip!r}")
-        self.clip = None if clip is None else float(clip)
-        self.batch_size = (
-            None if batch_size is None else check_positive_int(batch_size, name="batch_size")
-        )
-        self._sqrt_ab = torch.as_tensor(np.exp(0.5 * self.schedule.log_alpha_bar))
-        self._sqrt_1mab = torch.as_tensor(np.sqrt(-np.expm1(self.schedule.log_alpha_bar)))
-
-    def __repr__(self) -> str:
-        return (
-            f"NetworkDenoiser(image_shape={self.image_shape}, prediction={self.prediction!r}, "
-            f"parameters={self.model.num_parameters}, T={self.schedule.T}, clip={self.clip})"
-        )
-
-    @classmethod
-    def from_checkpoint(
-        cls, path: Any, *, ema: bool = True, device: str | None = None, clip: float | None = None
-    ) -> NetworkDenoiser:
-        """Load a run folder or checkpoint file of :func:`~driftscale.learned.training.train`
-        (EMA weights by default); see :func:`~driftscale.learned.training.load_denoiser`."""
-        from driftscale.learned.training import load_denoiser
-
-        return load_denoiser(path, ema=ema, device=device, clip=clip)
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the model's parameters."""
-        return next(self.model.parameters()).device
-
-    def __call__(self, x: Any, i: Any) -> Any:
-        r"""Posterior mean :math:`\hat u_0` for a batch ``x`` of shape ``(B, *image_shape)``."""
-        x = _check_batch(x, self.image_shape)
-        steps = check_steps_for_batch(i, T=self.schedule.T, batch=x.shape[0])
-        param = next(self.model.parameters())
-        if isinstance(x, torch.Tensor):
-            dtype = x.dtype if x.is_floating_point() else param.dtype
-            out = self._predict(x.to(param.device, param.dtype), steps)
-            return out.to(x.device, dtype)
-        xt = torch.as_tensor(np.ascontiguousarray(x), dtype=param.dtype, device=param.device)
-        out = self._predict(xt, steps).detach().cpu().double().numpy()
-        if not np.all(np.isfinite(out)):
-            raise DenoiserError("the network returned NaN/Inf; is the checkpoint corrupt?")
-        return out
-
-    @torch.no_grad()
-    def _predict(self, x: torch.Tensor, steps: np.ndarray) -> torch.Tensor:
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            size = x.shape[0] if self.batch_size is None else self.batch_size
-            parts = []
-            for a in range(0, x.shape[0], size):
-                xb, sb = x[a : a + size], torch.as_tensor(steps[a : a + size], device=x.device)
-                out = to_channels_last(
-                    self.model(to_channels_first(xb, self.image_shape), sb), self.image_shape
-                )
-                shape = (-1,) + (1,) * len(self.image_shape)
-                if self.prediction == "epsilon":
-                    a_t = self._sqrt_ab[sb.cpu()].to(x.device, x.dtype).reshape(shape)
-                    s_t = self._sqrt_1mab[sb.cpu()].to(x.device, x.dtype).reshape(shape)
-                    out = (xb - s_t * out) / a_t  # Eq. (5) solved for u0
-                if self.clip is not None:
-                    out = out.clamp(-self.clip, self.clip)
-                out = torch.where((sb == 0).reshape(shape), xb, out)  # i = 0: u0 is observed
-                parts.append(out)
-            return torch.cat(parts)
-        finally:
-            self.model.train(was_training)

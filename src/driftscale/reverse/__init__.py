@@ -1,9 +1,12 @@
-"""The reverse process (Section 3.2 of Peter 2023; arXiv:2501.17054).
+r"""The reverse process (Section 3.2 of Peter 2023; arXiv:2501.17054).
 
 - :mod:`~driftscale.reverse.denoisers` -- the :class:`Denoiser` interface E[u_0 | u_i = x] and the
   closed-form denoisers of a finite data set, one point and Gaussian data.
+- :mod:`~driftscale.reverse.posterior` -- the DDPM posterior coefficients of
+  :math:`q(u_s \mid u_t, u_0)`, the one copy that the samplers and the point law use.
 - :mod:`~driftscale.reverse.samplers` -- :func:`sample` with the DDPM, DDIM, reverse-SDE and
-  probability-flow ODE samplers over any :class:`Denoiser`.
+  probability-flow ODE samplers (one file per rule, registry :data:`SAMPLERS`) over any
+  :class:`Denoiser`.
 - :mod:`~driftscale.reverse.point_law` -- the explicit reverse law for one starting point.
 """
 
@@ -15,6 +18,7 @@ from driftscale.reverse.denoisers import (
     PointDenoiser,
 )
 from driftscale.reverse.point_law import PointReverseLaw, reverse_point_law
+from driftscale.reverse.posterior import PosteriorCoefficients, posterior_coefficients
 from driftscale.reverse.samplers import SAMPLERS, SampleResult, sample, time_grid
 
 __all__ = [
@@ -25,7 +29,9 @@ __all__ = [
     "GaussianDenoiser",
     "PointDenoiser",
     "PointReverseLaw",
+    "PosteriorCoefficients",
     "SampleResult",
+    "posterior_coefficients",
     "reverse_point_law",
     "sample",
     "time_grid",

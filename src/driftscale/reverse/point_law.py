@@ -33,7 +33,7 @@ DDPM's ancestral step (Ho et al. 2020, Eq. 7). This is seed 002's link between t
 ("stable diffusion") and continuous (score-based) views: for a point mass, DDPM's ancestral step
 with :class:`~driftscale.reverse.denoisers.PointDenoiser` samples the exact reverse law, with no
 discretisation error, while Euler-Maruyama on the SDE only converges to it (both checked in
-``tests/diffusion/test_samplers.py``).
+``tests/reverse/test_samplers.py``).
 
 As :math:`s \to 0` the variance vanishes and the mean tends to ``f``: every reverse path ends at
 the starting point, the one-point case of seed 002's memorisation result.
@@ -52,6 +52,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftscale._validation import as_rng, check_array
+from driftscale.reverse.posterior import (
+    PosteriorCoefficients,
+    log_alpha_bar_at,
+    posterior_coefficients,
+)
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 
@@ -92,11 +97,6 @@ class PointReverseLaw:
         rng = as_rng(rng)
         size = self.mean.shape if num_samples is None else (int(num_samples), *self.mean.shape)
         return self.mean + math.sqrt(self.variance) * rng.standard_normal(size)
-
-
-def _log_alpha_bar(schedule: Schedule, step: float) -> float:
-    # B(t) = -ln alpha_bar(t), piecewise linear in t; exact alpha_bar at integer steps (Eq. 5)
-    return -float(schedule.integrated_beta(step / schedule.T))
 
 
 def reverse_point_law(
@@ -140,15 +140,15 @@ def reverse_point_law(
             f"`s` and `t` must satisfy 0 <= s < t <= T = {schedule.T} (reverse time runs from t "
             f"down to s), got t={t}, s={s}"
         )
-    la_t, la_s = _log_alpha_bar(schedule, t), _log_alpha_bar(schedule, s)
-    one_minus_t, one_minus_s = -math.expm1(la_t), -math.expm1(la_s)
-    log_ratio = la_t - la_s  # ln alpha_{t|s}
-    one_minus_ratio = -math.expm1(log_ratio)
-    c_f = math.exp(0.5 * la_s) * one_minus_ratio / one_minus_t  # sqrt(ab_s)(1-a_ts)/(1-ab_t)
-    c_y = math.exp(0.5 * log_ratio) * one_minus_s / one_minus_t  # sqrt(a_ts)(1-ab_s)/(1-ab_t)
-    variance = one_minus_s * one_minus_ratio / one_minus_t  # (1-ab_s)(1-a_ts)/(1-ab_t)
+    # the reverse law is the forward posterior q(u_s | u_t = y, u_0 = f) (module docstring)
+    post = posterior_coefficients(schedule, t, s)
     return PointReverseLaw(
-        mean=c_f * f + c_y * y, variance=variance, factor_f=c_f, factor_y=c_y, t=t, s=s
+        mean=post.c0 * f + post.ct * y,
+        variance=post.variance,
+        factor_f=post.c0,
+        factor_y=post.ct,
+        t=t,
+        s=s,
     )
 
 
@@ -163,17 +163,12 @@ def reverse_point_moment_residual(
     the reverse SDE. Used by the tests as a check independent of any simulation.
     """
     schedule = Schedule.coerce(schedule)
-    la_t = _log_alpha_bar(schedule, t)
-    b0 = -_log_alpha_bar(schedule, s)
+    la_t = log_alpha_bar_at(schedule, t)
+    b0 = -log_alpha_bar_at(schedule, s)
 
     def parts(b: float) -> tuple[float, float, float]:
-        la_s = -b
-        log_ratio = la_t - la_s
-        one_minus_t = -math.expm1(la_t)
-        c_f = math.exp(0.5 * la_s) * -math.expm1(log_ratio) / one_minus_t
-        c_y = math.exp(0.5 * log_ratio) * -math.expm1(la_s) / one_minus_t
-        v = -math.expm1(la_s) * -math.expm1(log_ratio) / one_minus_t
-        return c_f, c_y, v
+        post = PosteriorCoefficients.from_log_alpha_bar(la_t, -b)  # clock b = B(s) = -ln ab_s
+        return post.c0, post.ct, post.variance
 
     (cf_p, cy_p, v_p), (cf_m, cy_m, v_m), (cf, cy, v) = parts(b0 + h), parts(b0 - h), parts(b0)
     a, sigma2 = math.exp(-0.5 * b0), -math.expm1(-b0)

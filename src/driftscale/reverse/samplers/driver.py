@@ -1,17 +1,10 @@
-r"""Reverse samplers over one Denoiser interface: DDPM, DDIM, reverse SDE, probability-flow ODE.
+r"""The driver of every reverse sampler: :func:`sample`, :class:`SampleResult`, the time grid.
 
 The reverse process of Section 3.2 of Peter 2023 maps the steady state :math:`\mathcal N(0, I)`
-(Property 5) back to the data. Every sampler here needs only a
+(Property 5) back to the data. Every sampler needs only a
 :class:`~driftscale.reverse.denoisers.Denoiser` (the posterior mean
 :math:`E[u_0 \mid u_i = x]`), so exact denoisers of a finite data set and learned networks run
-through the same code. The update rules live in :mod:`driftscale.reverse._rules`:
-
-========= ================================================================ ====================
-``ddpm``  ancestral: the forward posterior :math:`q(u_s \mid u_t, \hat u_0)` Ho et al. 2020
-``ddim``  DDIM with ``eta`` (0: deterministic, 1: DDPM)                      Song et al. (DDIM)
-``sde``   Euler-Maruyama on the reverse VP-SDE                               Song et al. 2021
-``ode``   Heun on the probability-flow ODE (2 denoiser calls a step)         Song et al. 2021
-========= ================================================================ ====================
+through the same code. The update rules are one file each (see :mod:`driftscale.reverse.samplers`).
 
 Conditioning on known pixels (inpainting, which the paper names as a use) replaces the known part
 by its forward sample :math:`\sqrt{\bar\alpha_s}\,k + \sqrt{1-\bar\alpha_s}\,\xi` (Eq. 5) after
@@ -32,15 +25,13 @@ from typing import Any
 import numpy as np
 
 from driftscale._progress import progress_callback
-from driftscale._validation import as_rng, check_array, check_choice, check_positive_int
-from driftscale.reverse._rules import ReverseRule
+from driftscale._validation import as_rng, check_array, check_positive_int
 from driftscale.reverse.denoisers import DenoiserError
+from driftscale.reverse.samplers.base import ReverseRule, rule_class
 from driftscale.schedules import Schedule
 from driftscale.typing import FloatArray, RNGLike
 
-__all__ = ["SAMPLERS", "SampleResult", "sample", "time_grid"]
-
-SAMPLERS: tuple[str, ...] = ("ddpm", "ddim", "sde", "ode")
+__all__ = ["SampleResult", "sample", "time_grid"]
 
 
 @dataclass(frozen=True)
@@ -189,6 +180,75 @@ def _check_conditioning(
     return np.where(m, k, 0.0), m
 
 
+def _check_options(
+    sampler: str, num_samples: int, eta: float, batch_size: int | None
+) -> tuple[type[ReverseRule], int, float, int | None]:
+    num_samples = check_positive_int(num_samples, name="num_samples")
+    rule = rule_class(sampler)
+    eta = float(eta)
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"`eta` must lie in [0, 1] (0: deterministic DDIM, 1: DDPM), got {eta}")
+    if eta != 0.0 and sampler != "ddim":
+        raise ValueError(f"`eta` applies to sampler='ddim' only, got eta={eta} with {sampler!r}")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, name="batch_size")
+    return rule, num_samples, eta, batch_size
+
+
+def _start(
+    initial: Any, shape: tuple[int, ...], batch: tuple[int, ...], rng: np.random.Generator
+) -> FloatArray:
+    if initial is None:
+        return rng.standard_normal(batch)  # steady state N(0, I), Prop. 4
+    x = check_array(initial, name="initial")
+    if x.shape not in (shape, batch):
+        raise ValueError(f"`initial` must have shape {shape} or {batch}, got {x.shape}")
+    return np.array(np.broadcast_to(x, batch))
+
+
+def _imposer(
+    cond: tuple[FloatArray, np.ndarray] | None, schedule: Schedule, rng: np.random.Generator
+) -> Callable[[FloatArray, int], FloatArray]:
+    """Replace the known pixels at step ``s`` by a forward sample of them (inpainting)."""
+
+    def impose(x: FloatArray, s: int) -> FloatArray:
+        if cond is None:
+            return x
+        k, m = cond
+        la = schedule.log_alpha_bar[s]
+        # Eq. (5): the known part at step s is a forward sample sqrt(ab_s) k + sqrt(1-ab_s) xi
+        fwd = math.exp(0.5 * la) * k + math.sqrt(-math.expm1(la)) * rng.standard_normal(x.shape)
+        return np.where(m, fwd if s > 0 else k, x)
+
+    return impose
+
+
+def _run_chain(
+    x: FloatArray,
+    grid: np.ndarray,
+    step: Callable[[FloatArray, int, int], FloatArray],
+    impose: Callable[[FloatArray, int], FloatArray],
+    record: set[int],
+    bar: Callable[[int], Any] | None,
+) -> tuple[FloatArray, dict[int, FloatArray]]:
+    """Walk the grid ``T -> 0``: one step, then the known pixels, then the frame to keep."""
+    frames: dict[int, FloatArray] = {}
+    x = impose(x, int(grid[0]))
+    if int(grid[0]) in record:
+        frames[int(grid[0])] = x.copy()
+    try:
+        for done, (t, s) in enumerate(itertools.pairwise(grid), start=1):
+            x = impose(step(x, int(t), int(s)), int(s))
+            if int(s) in record:
+                frames[int(s)] = x.copy()
+            if bar is not None:
+                bar(done)
+    finally:
+        if hasattr(bar, "close"):
+            bar.close()
+    return x, frames
+
+
 def sample(
     denoiser: Any,
     *,
@@ -213,7 +273,7 @@ def sample(
     num_samples : int
         Number of images to draw.
     sampler : {"ddpm", "ddim", "sde", "ode"}
-        Update rule, see the module docstring.
+        Update rule, a name of :data:`~driftscale.reverse.samplers.SAMPLERS`.
     rng : {numpy.random.Generator, int, None}, optional
         Random generator or seed; the same seed gives the same bytes.
     num_steps : int, optional
@@ -249,57 +309,25 @@ def sample(
            [0.5, 0.5]])
     """
     schedule, shape = _denoiser_parts(denoiser)
-    num_samples = check_positive_int(num_samples, name="num_samples")
-    check_choice(sampler, name="sampler", choices=SAMPLERS)
-    eta = float(eta)
-    if not 0.0 <= eta <= 1.0:
-        raise ValueError(f"`eta` must lie in [0, 1] (0: deterministic DDIM, 1: DDPM), got {eta}")
-    if eta != 0.0 and sampler != "ddim":
-        raise ValueError(f"`eta` applies to sampler='ddim' only, got eta={eta} with {sampler!r}")
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, name="batch_size")
+    rule_cls, num_samples, eta, batch_size = _check_options(sampler, num_samples, eta, batch_size)
     seed = int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
     rng = as_rng(rng)
     grid = time_grid(schedule.T, num_steps)
     record = _check_record(record_steps, grid)
     cond = _check_conditioning(known, mask, shape, num_samples)
-    batch = (num_samples, *shape)
-    if initial is None:
-        x = rng.standard_normal(batch)  # steady state N(0, I), Prop. 4
-    else:
-        x = check_array(initial, name="initial")
-        if x.shape not in (shape, batch):
-            raise ValueError(f"`initial` must have shape {shape} or {batch}, got {x.shape}")
-        x = np.array(np.broadcast_to(x, batch))
+    x = _start(initial, shape, (num_samples, *shape), rng)
     counter = [0]
     predict = _predictor(denoiser, shape, batch_size, counter)
-    rule = ReverseRule.registry[sampler](schedule, eta=eta)
-    frames: dict[int, FloatArray] = {}
-
-    def impose(x: FloatArray, s: int) -> FloatArray:
-        if cond is None:
-            return x
-        k, m = cond
-        la = schedule.log_alpha_bar[s]
-        # Eq. (5): the known part at step s is a forward sample sqrt(ab_s) k + sqrt(1-ab_s) xi
-        fwd = math.exp(0.5 * la) * k + math.sqrt(-math.expm1(la)) * rng.standard_normal(batch)
-        return np.where(m, fwd if s > 0 else k, x)
-
-    x = impose(x, int(grid[0]))
-    if int(grid[0]) in record:
-        frames[int(grid[0])] = x.copy()
+    rule = rule_cls(schedule, eta=eta)
     bar = progress_callback(progress, len(grid) - 1, f"reverse {sampler}")
-    try:
-        for done, (t, s) in enumerate(itertools.pairwise(grid), start=1):
-            x = rule.step(x, int(t), int(s), predict, rng)
-            x = impose(x, int(s))
-            if int(s) in record:
-                frames[int(s)] = x.copy()
-            if bar is not None:
-                bar(done)
-    finally:
-        if hasattr(bar, "close"):
-            bar.close()
+    x, frames = _run_chain(
+        x,
+        grid,
+        lambda x, t, s: rule.step(x, t, s, predict, rng),
+        _imposer(cond, schedule, rng),
+        record,
+        bar,
+    )
     kept = tuple(s for s in grid.tolist() if s in record)
     return SampleResult(
         samples=np.ascontiguousarray(x, dtype=np.float64),
