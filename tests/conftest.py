@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import pytest
@@ -23,3 +26,19 @@ def _strict_float_and_clean_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, dict]:
+    """``driftscale demo --seed 0`` run once per test session: its folder and summary.json.
+
+    Every test of the demo's files and numbers reads this one run (about 20 s on 2 cores).
+    """
+    from typer.testing import CliRunner
+
+    from driftscale.cli import app
+
+    out = tmp_path_factory.mktemp("demo") / "driftscale-out"
+    res = CliRunner().invoke(app, ["demo", "--out", str(out), "--seed", "0"])
+    assert res.exit_code == 0, res.output
+    return out, json.loads((out / "summary.json").read_text())

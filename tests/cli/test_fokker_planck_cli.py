@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.cli.fokker_planck import demo_part
 
 runner = CliRunner()
 FAST = ["fokker-planck", "-T", "100", "--steps", "0,10,100", "--cells", "200", "--samples", "5000"]
@@ -85,14 +84,3 @@ def test_bad_input_is_a_one_line_error(tmp_path, args, message):
 def test_help_has_an_example():
     res = runner.invoke(app, ["fokker-planck", "--help"])
     assert res.exit_code == 0 and "Example: driftscale fokker-planck" in res.stdout
-
-
-def test_demo_part_writes_its_files(tmp_path):
-    result = demo_part(tmp_path, seed=0)
-    assert result["files"] == ["fokker-planck.png", "fokker-planck-convergence.png"]
-    for name in result["files"]:
-        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
-    s = result["summary"]
-    json.dumps(s)  # JSON-ready
-    assert s["order_space"] == pytest.approx(2.0, abs=0.25)  # as promised (see tests/pde)
-    assert max(s["l1_pde_vs_closed_form"]) < 0.05**2

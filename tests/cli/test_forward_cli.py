@@ -94,17 +94,6 @@ def test_unreadable_image_is_named(tmp_path):
     assert res.exit_code == 2 and "could not be read as an image" in res.stderr
 
 
-def test_demo_writes_folder_and_refuses_nonempty(tmp_path):
-    out = tmp_path / "demo"
-    res = runner.invoke(app, ["demo", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    assert (out / "forward-cat.png").exists()
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["parts"]["forward"]["summary"]["schedule"]["beta"] == 0.02
-    res = runner.invoke(app, ["demo", "--out", str(out)])
-    assert res.exit_code == 2 and "not empty; pass --force" in res.stderr
-
-
 def test_help_teaches_with_an_example():
     res = runner.invoke(app, ["forward", "--help"])
     assert res.exit_code == 0 and "Example:" in res.stdout

@@ -128,15 +128,3 @@ def test_compare_schedule_length_and_unsorted_steps(tmp_path, small_png):
 def test_help_ends_with_an_example(command):
     res = runner.invoke(app, [command, "--help"])
     assert res.exit_code == 0 and "Example: driftscale " + command in res.stdout
-
-
-@pytest.mark.slow
-def test_demo_part_writes_the_cat_comparison(tmp_path):
-    from driftscale.cli.osmosis import demo_part
-
-    result = demo_part(tmp_path, 0)  # the full-size colour cat: ~10 s on 2 cores
-    assert result["files"] == ["compare-cat.png"]
-    assert (tmp_path / "compare-cat.png").read_bytes()[:4] == b"\x89PNG"
-    frames = result["summary"]["osmosis"]["frames"]
-    assert max(fr["relative_mass_error"] for fr in frames) <= 1e-12
-    json.dumps(result["summary"])  # JSON-ready

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.cli.properties import demo_part
 
 runner = CliRunner()
 FAST = ["--samples", "200", "--test-samples", "60", "--steps", "1,10,100,1000"]
@@ -93,16 +92,6 @@ def test_bad_input_one_line_error(args, match):
 def test_help_has_example():
     res = runner.invoke(app, ["properties", "--help"])
     assert res.exit_code == 0 and "Example:" in res.stdout
-
-
-def test_demo_part_writes_its_files(tmp_path):
-    result = demo_part(tmp_path, 0)
-    for name in result["files"]:
-        assert (tmp_path / name).exists()
-    summary = result["summary"]
-    assert summary["prop1_raw_digits"]["holds"] is False
-    assert summary["prop1_raw_digits"]["eq10_all_betas_admissible"] is True
-    assert json.dumps(summary)  # JSON-ready
 
 
 def test_image_file_and_unreadable_file(tmp_path):

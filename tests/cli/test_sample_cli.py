@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from driftscale.cli import app
-from driftscale.cli.sample import demo_part
 from driftscale.data import load_split
 from driftscale.evaluation.memorization import memorization_report
 
@@ -109,16 +108,6 @@ def test_sample_bad_input_one_line_error(tmp_path, args, match):
 def test_sample_help_has_an_example():
     res = runner.invoke(app, ["sample", "--help"])
     assert res.exit_code == 0 and "Example:" in res.stdout
-
-
-def test_demo_part_writes_figures_and_numbers(tmp_path):
-    result = demo_part(tmp_path, 0)
-    assert sorted(result["files"]) == sorted(p.name for p in tmp_path.iterdir())
-    samplers = result["summary"]["samplers"]
-    assert set(samplers) == {"ddpm", "ddim", "sde", "ode", "ddim, 5 steps"}
-    for label in ("ddpm", "ddim", "sde", "ode"):  # full-length exact reverse process: copies
-        assert samplers[label]["fraction_memorised"] == 1.0
-    json.dumps(result["summary"])  # JSON-ready
 
 
 def test_old_and_new_spelling_of_the_number_of_samples(tmp_path):

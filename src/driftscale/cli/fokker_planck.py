@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from driftscale.cli._common import (
@@ -153,28 +152,9 @@ def _write(result: Any, *, out: Path, conv_path: Path | None, npz: Path | None) 
     return summary
 
 
-def demo_part(out: Path, seed: int) -> dict[str, Any]:
-    """The PDE view for `driftscale demo`: Fokker-Planck snapshots of a two-component mixture
-    (PDE vs closed form vs 100k chains) and the convergence plot, with the L1 errors and orders."""
-    from driftscale.experiments.fokker_planck_run import run_fokker_planck
-
-    result = run_fokker_planck(DEFAULT_DATA, T=1000, refine=True, rng=seed)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def demo_files(out: Path, result: Any) -> list[str]:
+    """Write the demo's Fokker-Planck figures (density snapshots and convergence)."""
     names = ["fokker-planck.png", "fokker-planck-convergence.png"]
     for fig, name in zip(_figures(result), names, strict=True):
         save_figure(fig, out / name)
-    s = result.to_dict()
-    summary = {
-        "steps": s["steps"],
-        "l1_pde_vs_closed_form": s["l1_pde_vs_closed_form"],
-        "l1_monte_carlo_vs_closed_form": s["l1_monte_carlo_vs_closed_form"],
-        "expected_monte_carlo_noise": s["expected_monte_carlo_noise"],
-        "max_abs_mass_error": float(np.max(np.abs(s["mass_minus_one"]))),
-        "min_density": s["min_density"],
-        "order_space": s["refinement"]["space"]["order"],
-        "order_time_implicit": s["refinement"]["time_refinement"]["implicit"]["order"],
-        "order_time_tr_bdf2": s["refinement"]["time_refinement"]["tr-bdf2"]["order"],
-        "seconds": s["seconds"],
-    }
-    return {"files": names, "summary": summary}
+    return names

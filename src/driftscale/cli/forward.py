@@ -36,13 +36,10 @@ def _figure(result: Any) -> Any:
     )
 
 
-def forward_strip(image: str, *, seed: int, quiet: bool = True, **options: Any) -> dict[str, Any]:
-    """``{"figure", "frames", "f", "summary"}`` of the forward strip, for `driftscale demo` until
-    the demo is rebuilt on :func:`~driftscale.experiments.forward_strip.run_forward_strip`."""
-    from driftscale.experiments.forward_strip import run_forward_strip
-
-    res = run_forward_strip(image, rng=seed, progress=not quiet, **options)
-    return {"figure": _figure(res), "frames": res.frames, "f": res.f, "summary": res.to_dict()}
+def demo_files(out: Path, result: Any) -> list[str]:
+    """Write the demo's forward film strip of the cat."""
+    save_figure(_figure(result), out / "forward-cat.png")
+    return ["forward-cat.png"]
 
 
 def forward(

@@ -188,10 +188,7 @@ def _fig1(result: Any) -> Any:
     return comparison_figure(*result.rows(), title=result.title, caption=result.caption)
 
 
-def demo_part(out: Path, seed: int) -> dict[str, Any]:
-    """`driftscale demo`: the Fig. 1 comparison of the cat, written to ``out/compare-cat.png``."""
-    from driftscale.experiments.fig1 import run_fig1
-
-    result = run_fig1("cat", rng=seed)
+def demo_files(out: Path, result: Any) -> list[str]:
+    """Write the demo's Fig. 1 of the cat (a :class:`~driftscale.experiments.fig1.Fig1Result`)."""
     save_figure(_fig1(result), out / "compare-cat.png", dpi=100)
-    return {"files": ["compare-cat.png"], "summary": result.to_dict()}
+    return ["compare-cat.png"]

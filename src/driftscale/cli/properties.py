@@ -127,29 +127,13 @@ def _lyapunov(reports: Any, seed: int) -> Any:
     return lyapunov_figure(list(reports), title=f"Lyapunov sequences, seed {seed}")
 
 
-def demo_part(out: Path, seed: int) -> dict[str, Any]:
-    """Property report of the demo: diffusion on the digits ([-1, 1] and raw [0, 16]), osmosis
-    and homogeneous diffusion on the grey cat (24 x 36). Writes properties.json,
-    properties.txt and properties-lyapunov.png into ``out``."""
-    from driftscale.experiments.properties_run import format_table, run_properties
+def demo_files(out: Path, reports: Any, *, seed: int) -> list[str]:
+    """Write the demo's property reports: properties.json, properties.txt and the Lyapunov plot."""
+    from driftscale.experiments.properties_run import format_table
 
-    reports = [
-        *run_properties("diffusion", data="digits", scale="unit", rng=seed).reports,
-        *run_properties("diffusion", data="digits", scale="raw", rng=seed).reports,
-        *run_properties(["osmosis", "homogeneous"], data="cat", shape=(24, 36), rng=seed).reports,
-    ]
     payload = {"process": "demo", "reports": [r.to_dict() for r in reports]}
     save_text(out / "properties.json", json.dumps(payload, indent=2))
-    tables = [format_table(reports), *(format_table([r]) for r in reports)]
+    tables = [format_table(list(reports)), *(format_table([r]) for r in reports)]
     save_text(out / "properties.txt", "\n\n".join(tables) + "\n")
     save_figure(_lyapunov(reports, seed), out / "properties-lyapunov.png", dpi=80)
-    summary = {f"{r.process} ({r.data})": {p.id: p.holds for p in r.properties} for r in reports}
-    raw = reports[1]["differential_entropy_increasing"].evidence
-    summary["prop1_raw_digits"] = {
-        "holds": reports[1]["differential_entropy_increasing"].holds,
-        "max_at_step": raw["max_at_step"],
-        "eq10_all_betas_admissible": raw["eq10_all_betas_admissible"],
-        "entropy_values": [round(float(v), 3) for v in raw["values"]],
-    }
-    files = ["properties.json", "properties.txt", "properties-lyapunov.png"]
-    return {"files": files, "summary": summary}
+    return ["properties.json", "properties.txt", "properties-lyapunov.png"]

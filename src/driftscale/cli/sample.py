@@ -172,47 +172,25 @@ def _echo(summary: dict[str, Any], threshold: float) -> None:
         )
 
 
-DEMO_SAMPLERS: list[tuple[str, str, int | None]] = [
-    ("ddpm", "ddpm", None),
-    ("ddim", "ddim", None),
-    ("sde", "sde", None),
-    ("ode", "ode", None),
-    ("ddim, 5 steps", "ddim", 5),
-]
-
-
-def demo_part(out: Path, seed: int) -> dict[str, Any]:
-    """The reverse process on digits for `driftscale demo`: the exact denoiser through every
-    sampler, samples beside their nearest training images, and the d1/d2 histograms."""
-    from driftscale.experiments.reverse_sampling import run_sampling
+def demo_files(out: Path, runs: Any) -> list[str]:
+    """Write the demo's exact reverse process: samples over their nearest training images and
+    the d1/d2 histogram (``runs``: sampler label -> SamplingResult)."""
     from driftscale.figures.samples import denoiser_comparison_figure, ratio_histogram
 
-    runs = {
-        label: run_sampling("digits", sampler=name, num_samples=128, num_steps=steps, seed=seed)
-        for label, name, steps in DEMO_SAMPLERS
-    }
     first = next(iter(runs.values()))
     reports = {label: r.memorization for label, r in runs.items()}
-    title = "Exact reverse process on digits (seed 002): samples above their nearest training "
+    title = "Exact reverse process on digits: samples above their nearest training images"
     grid = denoiser_comparison_figure(
         {label: r.samples for label, r in runs.items()},
         reports,
         first.train,
         value_scale=first.value_scale,
-        title=title + "images",
+        title=title,
     )
     names = ["reverse-exact-samples.png", "reverse-exact-memorisation.png"]
     save_figure(grid, out / names[0], dpi=80)
     reports["held-out real digits"] = first.baseline
-    hist_title = f"d1/d2 of 128 samples per sampler ({first.train.shape[0]} training digits)"
+    num = next(iter(runs.values())).samples.shape[0]
+    hist_title = f"d1/d2 of {num} samples per sampler ({first.train.shape[0]} training digits)"
     save_figure(ratio_histogram(reports, title=hist_title), out / names[1], dpi=80)
-    samplers = {
-        label: r.memorization.summary()
-        | {"num_steps": r.sample.num_steps, "num_evaluations": r.sample.num_evaluations}
-        | {"seconds": r.seconds}
-        for label, r in runs.items()
-    }
-    summary = {"schedule": first.sample.schedule, "num_train": int(first.train.shape[0])}
-    summary |= {"num_heldout": int(first.heldout.shape[0]), "num_samples": 128}
-    summary |= {"samplers": samplers, "baseline_heldout_vs_train": first.baseline.summary()}
-    return {"files": names, "summary": summary}
+    return names
