@@ -11,11 +11,12 @@ from importlib import metadata
 
 import typer
 
+from driftscale.cli.compare import compare_command
 from driftscale.cli.demo import demo
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
 from driftscale.cli.memorization import memorization_command
-from driftscale.cli.osmosis import compare_command, osmosis_command
+from driftscale.cli.osmosis import osmosis_command
 from driftscale.cli.properties import properties_command
 from driftscale.cli.sample import sample_command
 from driftscale.cli.train import train_command

@@ -129,3 +129,15 @@ def renamed_option(value: Any, old_value: Any, *, default: Any, flag: str, old: 
     if value is not None:
         return value
     return default if old_value is None else old_value
+
+
+def write_outputs(
+    summary: dict[str, Any], fig: Any, *, out: Path, npz: Path | None, arrays: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the figure (and the arrays); the summary with the paths written."""
+    save_figure(fig, out)
+    summary = summary | {"out": str(out)}
+    if npz is not None:
+        save_npz(npz, **arrays)
+        summary["npz"] = str(npz)
+    return summary

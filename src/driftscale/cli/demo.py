@@ -26,7 +26,7 @@ from driftscale.cli._common import (
 # part -> (command module with its ``demo_files`` writer, extra keyword arguments of the writer)
 WRITERS: dict[str, str] = {
     "forward": "driftscale.cli.forward",
-    "compare": "driftscale.cli.osmosis",
+    "compare": "driftscale.cli.compare",
     "properties": "driftscale.cli.properties",
     "fokker-planck": "driftscale.cli.fokker_planck",
     "reverse": "driftscale.cli.sample",
