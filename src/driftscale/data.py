@@ -6,14 +6,14 @@ Raw values are float64 on the data's own range: ``[0, 255]`` for images (8-bit a
 files are converted to that range), ``[0, 16]`` for the digits. :class:`ValueScale` maps raw values
 to what a process needs and back (for display):
 
-=========== ===================================== =========================================
-``kind``    mapping                               used by
-=========== ===================================== =========================================
-``unit``    data range -> ``[-1, 1]``             probabilistic diffusion (default)
-``raw``     identity                              users who scaled their data themselves
-``zscore``  ``(x - mean) / std`` of the data      statistics on standardised data
-``positive`` data range -> ``[1, 256]``           osmosis (needs strictly positive values)
-=========== ===================================== =========================================
+============ ===================================== =========================================
+``kind``     mapping                               used by
+============ ===================================== =========================================
+``unit``     data range -> ``[-1, 1]``             probabilistic diffusion (default)
+``raw``      identity                              users who scaled their data themselves
+``zscore``   ``(x - mean) / std`` of the data      statistics on standardised data
+``positive`` data range -> ``[1, 256]``            osmosis (needs strictly positive values)
+============ ===================================== =========================================
 """
 
 from __future__ import annotations

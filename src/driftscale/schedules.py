@@ -8,6 +8,9 @@ A schedule is a frozen dataclass: ``beta[i]`` is :math:`\beta_i` for the steps `
     Schedule.from_string("linear:1e-4,0.02", T=1000)  # DDPM (Ho et al. 2020)
     Schedule.from_string("cosine")                 # Nichol & Dhariwal (2021)
 
+The equation numbers are those of Peter 2023 [1]_; the linear schedule is DDPM's [2]_, the
+cosine one Nichol and Dhariwal's [3]_.
+
 References
 ----------
 .. [1] P. Peter, "Generalised Scale-Space Properties for Probabilistic Diffusion Models",
@@ -254,12 +257,12 @@ class Schedule:
 
     @staticmethod
     def linear(beta_start: float = 1e-4, beta_end: float = 0.02, *, T: int = 1000) -> Schedule:
-        """DDPM's schedule [2]_: beta linear from ``beta_start`` to ``beta_end``."""
+        """DDPM's schedule (Ho et al. 2020): beta linear from ``beta_start`` to ``beta_end``."""
         return LinearSchedule(beta_start=beta_start, beta_end=beta_end, T=T)
 
     @staticmethod
     def cosine(s: float = 0.008, *, T: int = 1000) -> Schedule:
-        """Nichol & Dhariwal's cosine schedule [3]_."""
+        """Nichol and Dhariwal's cosine schedule (Nichol and Dhariwal 2021)."""
         return CosineSchedule(s=s, T=T)
 
 
@@ -305,8 +308,11 @@ class LinearSchedule(Schedule):
 
 @dataclass(frozen=True, kw_only=True)
 class CosineSchedule(Schedule):
-    r"""Closed form :math:`\bar\alpha(t) = f(t)/f(0)`, :math:`f(t) = \cos^2(\frac{t/T + s}{1 + s}
-    \frac\pi2)`, ``beta_i = 1 - alpha_bar(i)/alpha_bar(i-1)`` clipped at ``max_beta`` [3]_."""
+    r"""Cosine schedule of Nichol and Dhariwal 2021, in closed form.
+
+    :math:`\bar\alpha(t) = f(t)/f(0)`, :math:`f(t) = \cos^2(\frac{t/T + s}{1 + s} \frac\pi2)`,
+    ``beta_i = 1 - alpha_bar(i)/alpha_bar(i-1)`` clipped at ``max_beta``.
+    """
 
     s: float = 0.008
     max_beta: float = 0.999

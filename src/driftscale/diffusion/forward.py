@@ -43,7 +43,7 @@ TrajectoryMethod = Literal["jump", "step"]
 
 
 class ProbabilisticDiffusion:
-    """The forward process of a DDPM as a stochastic scale-space (Section 3 of [1]_).
+    """The forward process of a DDPM as a stochastic scale-space (Section 3 of Peter 2023).
 
     Parameters
     ----------

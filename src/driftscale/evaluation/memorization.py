@@ -167,10 +167,10 @@ def memorization_report(
 
     Parameters
     ----------
-    samples : ndarray of shape (B, *image_shape)
-    train : ndarray of shape (N, *image_shape), N >= 2
+    samples : ndarray of shape ``(B, *image_shape)``
+    train : ndarray of shape ``(N, *image_shape)``, ``N >= 2``
         The images the denoiser was built from (same scaling as the samples).
-    heldout : ndarray of shape (M, *image_shape), optional
+    heldout : ndarray of shape ``(M, *image_shape)``, optional
         Images of the same distribution that the denoiser never saw.
     threshold : float
         Memorised when ``d1 / d2 < threshold``; default ``1/3``.

@@ -85,7 +85,7 @@ class OsmosisResult:
     times : ndarray of float64, shape (K,)
     f, v, w : ndarray of float64, shape (H, W) or (H, W, C)
         The scaled image, the guidance and the steady state :math:`(\\mu_f/\\mu_v)\\, v`.
-    frames : ndarray of float64, shape (K, *f.shape)
+    frames : ndarray of float64, shape ``(K, *f.shape)``
         ``u(t)`` at ``times``.
     mean, relative_mass_error, minimum, maximum, relative_entropy, distance_to_steady_state :
         ndarray of float64, shape (K,)
@@ -341,7 +341,7 @@ class Fig1Result:
         :math:`\\bar\\alpha_i = (1 - \\beta)^i` at ``steps`` (Eq. 5).
     unit_scale : ValueScale
         Raw ``[0, 255]`` to ``[-1, 1]``, the scaling of row (a).
-    diffusion : ndarray of float64, shape (K, *image shape)
+    diffusion : ndarray of float64, shape ``(K, *image_shape)``
         Row (a): ``u_i`` at ``steps`` (exact jumps).
     diffusion_std : ndarray of float64, shape (K,)
         Standard deviation of each frame of row (a).

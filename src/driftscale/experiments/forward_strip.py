@@ -65,7 +65,7 @@ class ForwardStripResult:
         The map from raw ``[0, 255]`` values to ``[-1, 1]`` (inverted for display).
     f : ndarray of float64, shape (H, W) or (H, W, C)
         The scaled image.
-    frames : ndarray of float64, shape (K, *f.shape)
+    frames : ndarray of float64, shape ``(K, *f.shape)``
         ``u_i`` at ``steps``.
     frame_mean, frame_std : ndarray of float64, shape (K,)
         Mean and standard deviation of each frame.

@@ -38,7 +38,7 @@ __all__ = ["NetworkDenoiser", "load_denoiser"]
 class NetworkDenoiser:
     r"""A trained :class:`UNet` as a Denoiser: :math:`E[u_0 \mid u_i = x]` for every sampler.
 
-    For an epsilon-predicting network, by Eq. (5) of [1]_,
+    For an epsilon-predicting network, by Eq. (5) of Peter 2023,
     :math:`\hat u_0 = (x - \sqrt{1-\bar\alpha_i}\,\hat\epsilon(x, i)) / \sqrt{\bar\alpha_i}`;
     a u0-predicting network gives :math:`\hat u_0` directly. At ``i = 0`` the result is ``x``
     itself (the exact posterior mean when ``u_0`` is observed).

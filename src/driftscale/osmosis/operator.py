@@ -97,7 +97,7 @@ def check_grid_size(h: Any) -> float:
 def canonical_drift(v: Any, *, h: float = 1.0) -> DriftField:
     r"""Canonical drift :math:`\mathbf d = \nabla v / v` of a positive guidance image ``v``.
 
-    Discretised as in [1]_ so that ``v`` is an exact discrete steady state:
+    Discretised as in Vogel et al. 2013 so that ``v`` is an exact discrete steady state:
     :math:`d_{i+1/2,j} = 2(v_{i+1,j}-v_{i,j}) / (h(v_{i+1,j}+v_{i,j}))`, likewise along axis 1.
 
     Parameters
@@ -277,7 +277,8 @@ def explicit_step_bound(A: sp.spmatrix) -> float:
     r"""Largest explicit Euler step ``tau`` for which ``I + tau A`` is non-negative.
 
     ``tau <= 1 / max_p |A_pp|`` makes the explicit scheme positivity preserving and stable in
-    the 1-norm (the columns of ``I + tau A`` are non-negative and sum to one), as in [1]_.
+    the 1-norm (the columns of ``I + tau A`` are non-negative and sum to one), as in Vogel et
+    al. 2013.
     """
     worst = float(np.max(-A.diagonal(), initial=0.0))
     return np.inf if worst == 0.0 else 1.0 / worst

@@ -120,20 +120,20 @@ class ExactDenoiser:
     r"""The exact posterior mean for a finite data set, the minimiser of the training loss.
 
     For training images :math:`f_1, \dots, f_N` (the empirical distribution) and the forward
-    marginal of Eq. (5) of [1]_,
+    marginal of Eq. (5) of Peter 2023,
 
     .. math::
         D(x, i) = \sum_k w_k f_k, \qquad w_k \propto
         \exp\Big(-\frac{|x - \sqrt{\bar\alpha_i}\,f_k|^2}{2(1-\bar\alpha_i)}\Big),
 
-    the exact reverse process of seed 002 [2]_. Computed by chunked BLAS products and
+    the exact reverse process of arXiv:2501.17054. Computed by chunked BLAS products and
     log-sum-exp (see :mod:`driftscale.reverse._exact_kernel`), never forming a ``B x N x n``
     array. At ``i = 0`` it returns the nearest training image (the limit
     :math:`\bar\alpha \to 1` of the softmax).
 
     Parameters
     ----------
-    train_data : ndarray of shape (N, *image_shape)
+    train_data : ndarray of shape ``(N, *image_shape)``
         Training images, already scaled (see :mod:`driftscale.data`), ``N >= 1``. Copied.
     schedule : Schedule or str
         The forward process's schedule.

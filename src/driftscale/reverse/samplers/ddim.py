@@ -19,7 +19,7 @@ __all__ = ["DDIMRule"]
 
 
 class DDIMRule(PredictionRule):
-    r"""DDIM [1]_ (their Eq. 12): :math:`u_s = \sqrt{\bar\alpha_s}\hat u_0 +
+    r"""DDIM (Song, Meng, Ermon 2021, Eq. 12): :math:`u_s = \sqrt{\bar\alpha_s}\hat u_0 +
     \sqrt{1-\bar\alpha_s-\sigma^2}\,\hat\epsilon + \sigma z` with
     :math:`\sigma = \eta\sqrt{v}` (``v`` the DDPM posterior variance); ``eta = 0`` is
     deterministic, ``eta = 1`` is DDPM."""

@@ -20,7 +20,7 @@ __all__ = ["DDPMRule"]
 
 
 class DDPMRule(PredictionRule):
-    r"""Ancestral sampling [1]_: :math:`u_s \sim q(u_s \mid u_t, \hat u_0)`, the forward
+    r"""Ancestral sampling (Ho et al. 2020): :math:`u_s \sim q(u_s \mid u_t, \hat u_0)`, the forward
     posterior with the predicted :math:`\hat u_0` (Ho et al. Eq. 6-7; strided for ``s < t - 1``)."""
 
     name = "ddpm"

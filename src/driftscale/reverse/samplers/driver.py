@@ -40,7 +40,7 @@ class SampleResult:
 
     Attributes
     ----------
-    samples : ndarray of float64, shape (num_samples, *image_shape)
+    samples : ndarray of float64, shape ``(num_samples, *image_shape)``
     sampler : str
     seed : int or None
         The integer seed, or ``None`` when a Generator (or nothing) was passed.
@@ -94,8 +94,10 @@ class SampleResult:
 
 
 def time_grid(T: int, num_steps: int | None = None) -> np.ndarray:
-    """The descending integer grid ``T = t_K > ... > t_0 = 0`` with ``K = num_steps`` transitions,
-    evenly spaced (rounded); ``None`` gives every step ``T, T-1, ..., 0``.
+    """The descending integer grid from ``T`` to ``0`` with ``K = num_steps`` transitions.
+
+    ``T = t_K > t_(K-1) > ... > t_0 = 0``, evenly spaced (rounded); ``None`` gives every step
+    ``T, T-1, ..., 0``.
 
     Examples
     --------

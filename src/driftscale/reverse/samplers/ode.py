@@ -20,7 +20,7 @@ __all__ = ["ODERule"]
 
 
 class ODERule(ReverseRule):
-    r"""Heun's method on the probability-flow ODE [1]_ (their Eq. 13) in the clock ``B``:
+    r"""Heun's method on the probability-flow ODE (Song et al. 2021, Eq. 13) in the clock ``B``:
     :math:`du/dB = -\tfrac12 u - \tfrac12\nabla\ln p_B(u)`; two denoiser calls a step."""
 
     name = "ode"

@@ -20,7 +20,7 @@ __all__ = ["SDERule"]
 
 
 class SDERule(PredictionRule):
-    r"""Euler-Maruyama on the reverse VP-SDE [1]_ (their Eq. 6) in the clock ``B``:
+    r"""Euler-Maruyama on the reverse VP-SDE (Song et al. 2021, Eq. 6) in the clock ``B``:
     :math:`u_s = u_t + \Delta B\,(\tfrac12 u_t + \nabla\ln p_t(u_t)) + \sqrt{\Delta B}\,z`."""
 
     name = "sde"
