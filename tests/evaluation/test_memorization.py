@@ -1,6 +1,6 @@
 """Memorisation analysis: chunked nearest neighbours against brute force (scipy cdist), exact
-copies, duplicates, the held-out split, seed 002's claim on a small data set (the exact reverse
-process only regenerates training points), the figures, and named errors."""
+copies, duplicates, the held-out split, the claim of arXiv:2501.17054 on a small data set (the
+exact reverse process only regenerates training points), the figures, and named errors."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def test_arrays_are_the_split_and_the_report_of_these_samples(result):
 
 
 def test_the_exact_reverse_process_regenerates_its_training_images(tmp_path):
-    # seed 002: with the exact denoiser of a finite set, every sample of the full chain is a
+    # arXiv:2501.17054: with the exact denoiser of a finite set, every sample of the full chain is a
     # training image (the last step's softmax weights are one-hot to float64 here: logit gaps
     # |f_j - f_k|^2 / (2 (1 - alpha_bar_1)) ~ 1e4 between distinct 4x4 images)
     rng = np.random.default_rng(0)

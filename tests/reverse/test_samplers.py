@@ -1,6 +1,6 @@
 """Reverse samplers: each reproduces a 1-D Gaussian target through its closed-form denoiser; each
 matches its own exact law (a linear Gaussian recursion, derived here independently) where that law
-is far from the target; DDIM(eta=1) is DDPM; the explicit point solution (seed 002) against
+is far from the target; DDIM(eta=1) is DDPM; the explicit point solution (arXiv:2501.17054) against
 simulation; inpainting, seeds, batching, progress and named errors."""
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def test_point_law_solves_the_moment_equations():
 
 
 def test_ddpm_samples_the_point_law_exactly():
-    # For p(u0) = delta_f the DDPM posterior step IS the reverse law (seed 002): no
+    # For p(u0) = delta_f the DDPM posterior step IS the reverse law (arXiv:2501.17054): no
     # discretisation error at any step. 5 SE per moment, 2 pixels x 4 steps x 2 moments:
     # false alarm < 16 * 5.7e-7.
     f, y = np.array([0.8, -0.5]), np.array([1.5, 0.3])

@@ -83,7 +83,7 @@ def sample_command(
     """Sample the reverse process (DDPM/DDIM/SDE/ODE) with an exact or learned denoiser.
 
     The exact denoiser of a finite data set (the minimiser of the training loss) regenerates the
-    training images (seed 002): the summary gives the fraction of samples that are copies
+    training images (arXiv:2501.17054): the summary gives the fraction of samples that are copies
     (nearest/second-nearest training distance d1/d2 < 1/3), beside the same number for held-out
     real images. A learned denoiser (`--denoiser run/`) samples with the schedule it was trained
     with; `driftscale memorization` compares it with the exact one.

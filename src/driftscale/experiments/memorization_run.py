@@ -4,7 +4,7 @@ r"""Learned versus exact reverse process: copies, held-out distance and Frechet 
 training split from the spec stored in the checkpoint (checked against the stored fingerprint,
 so the data cannot have changed), and samples the learned (EMA) network and the exact denoiser
 of the same training images (the minimiser of the training loss, which only regenerates them:
-seed 002, arXiv:2501.17054) with the same sampler and seed. For both it reports the fraction of
+arXiv:2501.17054) with the same sampler and seed. For both it reports the fraction of
 samples that copy a training image (``d1/d2 < 1/3``) and the distance to the held-out images,
 and the Frechet distance to the held-out images in the hidden layer of a digit classifier
 trained on the training split (pixels for data without labels), beside the floor: real training

@@ -3,7 +3,7 @@ r"""Sampling the reverse process (Sec. 3.2 of Peter 2023) and measuring how much
 :func:`run_sampling` loads a data set, holds out a fraction (:func:`driftscale.data.load_split`,
 the split of training too), draws samples with one of the samplers of
 :mod:`driftscale.reverse.samplers` and a denoiser -- the exact one of the training set (the
-minimiser of the training loss, which regenerates the training images: seed 002,
+minimiser of the training loss, which regenerates the training images:
 arXiv:2501.17054), the one-point denoiser, or a trained network -- and reports the fraction of
 samples that copy a training image (nearest/second-nearest distance ``d1/d2 < 1/3``,
 :mod:`driftscale.evaluation.memorization`), beside the same number for held-out real images.
@@ -193,7 +193,7 @@ def run_sampling(
     grey: bool = False,
     progress: Any = False,
 ) -> SamplingResult:
-    """Sample the reverse process with one denoiser and measure memorisation (seed 002).
+    """Sample the reverse process with one denoiser and measure memorisation (arXiv:2501.17054).
 
     Parameters
     ----------

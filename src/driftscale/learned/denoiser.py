@@ -6,7 +6,7 @@ Ho et al. 2020 [3]_) or :math:`u_0`; with the forward marginal
 :math:`\hat u_0 = (x - \sqrt{1-\bar\alpha_i}\,\hat\epsilon) / \sqrt{\bar\alpha_i}`.
 :class:`NetworkDenoiser` returns that posterior mean :math:`E[u_0 \mid u_i = x]`, so every sampler
 of :mod:`driftscale.reverse.samplers` runs it unchanged, beside the exact denoiser of the
-training set (seed 002, [2]_).
+training set (arXiv:2501.17054 [2]_).
 
 References
 ----------

@@ -2,7 +2,7 @@ r"""A small U-Net that learns the reverse process (Sec. 3.2, Peter 2023).
 
 The reverse process of Section 3.2 of [1]_ needs the posterior mean :math:`E[u_0 \mid u_i = x]`;
 for a finite data set its exact value (:class:`~driftscale.reverse.denoisers.ExactDenoiser`)
-only regenerates the training images (seed 002, [2]_). Here a network learns it instead:
+only regenerates the training images (arXiv:2501.17054 [2]_). Here a network learns it instead:
 
 :class:`UNet`: sinusoidal embedding of the step ``i``, residual blocks with group norm and SiLU,
 ``len(channel_mults) - 1`` down-samplings by 2, optional self-attention at the lowest resolution;

@@ -7,11 +7,11 @@ samplers in :mod:`driftscale.reverse.samplers` take any denoiser: exact ones (he
 ones (``NetworkDenoiser``) run through the same code.
 
 - :class:`ExactDenoiser` -- the minimiser of the denoising training loss for a finite data set,
-  a softmax-weighted average of the training images (seed 002, "Generative diffusion models from
-  a PDE perspective", arXiv:2501.17054): with it the reverse process can only regenerate the
+  a softmax-weighted average of the training images ("Generative diffusion models from a PDE
+  perspective", arXiv:2501.17054): with it the reverse process can only regenerate the
   training images (measured in :mod:`driftscale.evaluation.memorization`).
-- :class:`PointDenoiser` -- one fixed starting point ``f``: :math:`D(x, i) = f` (seed 002's
-  explicit case, solved in :mod:`driftscale.reverse.point_law`).
+- :class:`PointDenoiser` -- one fixed starting point ``f``: :math:`D(x, i) = f` (the explicit
+  case of arXiv:2501.17054, solved in :mod:`driftscale.reverse.point_law`).
 - :class:`GaussianDenoiser` -- data :math:`u_0 \sim \mathcal N(m, s^2 I)`: linear in closed form;
   the reference the samplers are tested against.
 
@@ -288,7 +288,7 @@ class PointDenoiser:
     r"""The denoiser of one fixed starting point ``f``: :math:`D(x, i) = f` for every ``x, i``.
 
     With :math:`p(u_0) = \delta_f` the posterior of :math:`u_0` is :math:`\delta_f` whatever is
-    observed: the closed form of seed 002's explicit case (see
+    observed: the closed form of the explicit case of arXiv:2501.17054 (see
     :mod:`driftscale.reverse.point_law` for the law of the reverse process it drives).
 
     Examples

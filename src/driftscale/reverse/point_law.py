@@ -1,4 +1,4 @@
-r"""The explicit solution of the reverse SDE for one fixed starting point (seed 002, Section 3.2).
+r"""The explicit solution of the reverse SDE for one fixed starting point (arXiv:2501.17054).
 
 If the forward process starts at one image, :math:`p(u_0) = \delta_f`, its marginals are the
 Gaussians of Eq. (5), :math:`p_t = \mathcal N(a_t f, \sigma_t^2 I)` with
@@ -29,14 +29,14 @@ Derivation. Write :math:`b = B(s) \le B(t)` and :math:`m(b), v(b)` for the mean 
 linear ODE solutions they are the solution. Equivalently: the reverse SDE realises the time
 reversal of the forward process, whose transition is the forward posterior
 :math:`q(u_s \mid u_t, u_0 = f)` by Bayes and the Markov property (Eq. 1) -- the very formula of
-DDPM's ancestral step (Ho et al. 2020, Eq. 7). This is seed 002's link between the discrete
+DDPM's ancestral step (Ho et al. 2020, Eq. 7). This is arXiv:2501.17054's link between the discrete
 ("stable diffusion") and continuous (score-based) views: for a point mass, DDPM's ancestral step
 with :class:`~driftscale.reverse.denoisers.PointDenoiser` samples the exact reverse law, with no
 discretisation error, while Euler-Maruyama on the SDE only converges to it (both checked in
 ``tests/reverse/test_samplers.py``).
 
 As :math:`s \to 0` the variance vanishes and the mean tends to ``f``: every reverse path ends at
-the starting point, the one-point case of seed 002's memorisation result.
+the starting point, the one-point case of the memorisation result of arXiv:2501.17054.
 
 References
 ----------
