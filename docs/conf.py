@@ -12,6 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # the sources of this checkout, not an installed copy
+sys.path.insert(0, str(HERE / "_ext"))  # typer_reference: the CLI page from the Typer app
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import importlib  # noqa: E402
@@ -37,7 +38,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
-    "sphinx_click",
+    "typer_reference",
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples/*.py", "examples/GALLERY_HEADER.rst"]
@@ -113,3 +114,4 @@ html_theme_options = {
 intersphinx_mapping: dict[str, tuple[str, None]] = {}
 
 suppress_warnings = ["config.cache"]
+smartquotes = False  # keep "--flag" and quotes as typed
