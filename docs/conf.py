@@ -28,7 +28,7 @@ for _info in pkgutil.iter_modules(driftscale.__path__):
 
 project = "driftscale"
 author = "the driftscale developers"
-copyright = "the driftscale developers, BSD-3-Clause"  # noqa: A001
+copyright = "the driftscale developers, BSD-3-Clause"
 version = release = driftscale.__version__
 
 extensions = [
@@ -41,7 +41,13 @@ extensions = [
     "typer_reference",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples/*.py", "examples/GALLERY_HEADER.rst"]
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "examples/*.py",
+    "examples/GALLERY_HEADER.rst",
+]
 templates_path = ["_templates"]
 root_doc = "index"
 default_role = "py:obj"
@@ -59,7 +65,6 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
 
-
 def _secondary_names() -> set[str]:
     """Classes documented twice (a subpackage page besides their home); index only the home.
 
@@ -72,7 +77,9 @@ def _secondary_names() -> set[str]:
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
             home = getattr(obj, "__module__", "") or ""
-            if isinstance(obj, type) and (name in driftscale.__all__ or not home.startswith(module.__name__)):
+            if isinstance(obj, type) and (
+                name in driftscale.__all__ or not home.startswith(module.__name__)
+            ):
                 names.add(f"{module.__name__}.{name}")
     return names
 

@@ -9,7 +9,7 @@ so the page is built here from the command objects (``name``, ``help``, ``params
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -83,7 +83,7 @@ class TyperApp(SphinxDirective):
     """``.. typer-app:: driftscale.cli:app`` with ``:prog: driftscale``."""
 
     required_arguments = 1
-    option_spec = {"prog": directives.unchanged_required}
+    option_spec: ClassVar[dict[str, Any]] = {"prog": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
         group = _load(self.arguments[0])
