@@ -1,10 +1,11 @@
-# driftscale: `make demo` runs the main job, `make test` installs everything and runs lint + tests.
+# driftscale: `make demo` runs the main job, `make test` installs everything and runs lint + tests,
+# `make docs` builds the documentation site.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint install install-dev bench clean
+.PHONY: demo test lint docs install install-dev bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +13,7 @@ $(PY):
 # torch first, pinned: the CPU wheel lies on disk; a bare "torch" requirement pulls several GB.
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev,torch]'
+	$(PIP) install --quiet -e '.[dev,torch,docs]'
 	touch $@
 
 $(VENV)/.installed: pyproject.toml | $(PY)
@@ -32,6 +33,12 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev lint
 	$(PY) -m pytest -q
 
+# the documentation site with its gallery, warnings as errors -> docs/_build/html/index.html
+# (about a minute; the test suite builds it without running the gallery)
+docs: $(VENV)/.installed-dev
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 # the references (fplanck, py-pde, diffusers) are benchmark-only extras, never runtime dependencies
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
 	$(PIP) install --quiet -e '.[dev,torch,bench-fp,bench-diffusers]'
@@ -43,3 +50,4 @@ bench: $(VENV)/.installed-bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst

@@ -18,6 +18,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import importlib  # noqa: E402
 import pkgutil  # noqa: E402
 
+import sphinx.ext.autosummary as autosummary_module  # noqa: E402
+
 import driftscale  # noqa: E402
 
 # ``import driftscale`` loads its subpackages lazily; the API pages name them as attributes
@@ -54,6 +56,12 @@ default_role = "py:obj"
 nitpicky = False
 
 # --- API reference -------------------------------------------------------------------------
+# autosummary's one-line summaries end at the first ". "; the docstrings cite "Eq. (5)",
+# "Sec. 3.2", "Prop. 1", which must not end a summary.
+autosummary_module.WELL_KNOWN_ABBREVIATIONS = (
+    *autosummary_module.WELL_KNOWN_ABBREVIATIONS,
+    *("Eq.", "Eqs.", "Sec.", "Prop.", "Props.", "Fig."),
+)
 autosummary_generate = True
 autosummary_imported_members = True
 autosummary_ignore_module_all = False  # a subpackage page lists its __all__

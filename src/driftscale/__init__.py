@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+#: The version of driftscale (PEP 440), the ``version`` of its ``pyproject.toml``.
 __version__ = "0.1.0"
 
 # public name -> the module that implements it
