@@ -229,7 +229,10 @@ def clone(
     drift = DriftField(d1=faces[0], d2=faces[1])
     fixed = None if mode == "global" else ~region
     steady = solve_steady_state(drift, u, fixed=fixed, method=method, guess=u)
-    return EditResult(steady.image - shift, composite, region, drift, steady)
+    image = steady.image - shift
+    if fixed is not None:
+        image[fixed] = target[fixed]  # the Dirichlet data, bit for bit (not (t + c) - c)
+    return EditResult(image, composite, region, drift, steady)
 
 
 def inpaint(
