@@ -128,7 +128,7 @@ def _quality_lines(summary: dict[str, Any]) -> list[str]:
                 text += f", PSNR {m['psnr']:.2f} dB (region {m['psnr_region']:.2f} dB)"
             lines.append(text)
         return lines
-    return [", ".join(f"{k} {v:.2f}" for k, v in q.items())] if q else []
+    return [", ".join(f"{k} {v:.2f}" for k, v in q.items() if v is not None)] if q else []
 
 
 def shadow_command(

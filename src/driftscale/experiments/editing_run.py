@@ -396,11 +396,12 @@ class InpaintResult:
     mask_source: str
     reference: FloatArray
 
-    def quality(self) -> dict[str, float]:
+    def quality(self) -> dict[str, float | None]:
         """PSNR of the reconstruction against the reference, whole and off the mask."""
+        off = ~self.mask
         return {
             "psnr": psnr(self.result, self.reference),
-            "psnr_off_mask": psnr(self.result, self.reference, ~self.mask),
+            "psnr_off_mask": psnr(self.result, self.reference, off) if off.any() else None,
             "kept_fraction": float(self.mask.mean()),
         }
 
