@@ -34,7 +34,7 @@ Solvers (``method``):
     Backward stable: the relative residual is near the unit round-off. Memory grows faster than
     the pixel count (the fill of a 2-D grid), see the benchmark.
 ``"amg"``
-    Classical (Ruge-Stuben) algebraic multigrid of pyamg as a preconditioner of GMRES, on the
+    Classical (Ruge-Stuben) algebraic multigrid of pyamg as a preconditioner of BiCGSTAB, on the
     scaled matrix :math:`-A_{UU}\,\mathrm{diag}(g_U)` with a positive ``guess`` ``g`` of the
     steady state (default: ones). The scaled unknown :math:`z = w/g` is then nearly constant,
     which AMG resolves well; the start vector is ``z = 1``. Stops at a relative residual
@@ -102,7 +102,8 @@ class SteadyState:
     minimum : float
         Smallest value of ``image``.
     iterations : int
-        Largest number of AMG-preconditioned GMRES iterations over the channels (0 for direct).
+        Largest number of AMG-preconditioned BiCGSTAB iterations over the channels (0 for
+        direct).
     """
 
     image: FloatArray
@@ -152,9 +153,9 @@ def solve_steady_state(
         Positive approximation of the steady state that scales the AMG problem (ignored by
         ``direct``); default ones.
     rtol : float
-        AMG: relative residual of the reduced system at which GMRES stops.
+        AMG: relative residual of the reduced system at which BiCGSTAB stops.
     max_iter : int
-        AMG: most GMRES iterations; beyond them :class:`ConvergenceError` is raised.
+        AMG: most BiCGSTAB iterations; beyond them :class:`ConvergenceError` is raised.
     h : float, optional
         Grid size when ``drift`` is a plain pair (a DriftField carries its own; default 1).
 
@@ -303,39 +304,33 @@ def _direct(A_uu: sp.csr_matrix, rhs: FloatArray) -> FloatArray:
 def _amg(
     A_uu: sp.csr_matrix, rhs: FloatArray, g: FloatArray, *, rtol: float, max_iter: int
 ) -> tuple[FloatArray, int]:
-    r"""AMG-preconditioned GMRES on ``-A_UU diag(g) z = -rhs``; returns ``w = g z``.
+    """AMG-preconditioned BiCGSTAB on ``-A_UU diag(g) z = -rhs``; returns ``w = g z``.
 
-    pyamg's GMRES stops on the preconditioned residual, :math:`\|M r\| <` tol
-    :math:`\|M b\|`; it is restarted from its last iterate with a tolerance lowered by the
-    measured gap until the true residual :math:`\|b - B z\| \le` ``rtol`` :math:`\|b\|`.
+    SciPy's BiCGSTAB stops on the true residual ``||b - B z|| <= rtol ||b||`` (pyamg's own
+    GMRES stops on the preconditioned one, measured up to 100 times larger at 1 megapixel).
     """
     import pyamg
 
     B = -(A_uu @ sp.diags(g)).tocsr()  # an M-matrix whose solution z = w / g is nearly constant
     b = -rhs
-    ml = pyamg.ruge_stuben_solver(B)
-    z, done, tol = np.ones(B.shape[0]), 0, rtol
-    target = rtol * np.linalg.norm(b)
-    residual = np.linalg.norm(b - B @ z)
-    while residual > target:
-        if done >= max_iter:
-            raise ConvergenceError(
-                f"AMG-GMRES did not reach rtol={rtol:g} in max_iter={max_iter} iterations "
-                f"(relative residual {residual / np.linalg.norm(b):.2e}); use method='direct', "
-                "a larger `max_iter` or a better `guess`"
-            )
-        history: list[float] = []
-        steps = min(max_iter - done, B.shape[0])  # pyamg's GMRES allows at most n iterations
-        z = ml.solve(b, x0=z, tol=tol, accel="gmres", maxiter=steps, residuals=history)
-        done += max(len(history) - 1, 1)
-        previous, residual = residual, np.linalg.norm(b - B @ z)
-        tol *= 0.5 * min(1.0, target / residual)  # the gap between preconditioned and true
-        if residual > 0.9 * previous and residual > target:
-            raise ConvergenceError(
-                f"AMG-GMRES stagnates at relative residual {residual / np.linalg.norm(b):.2e} "
-                f"above rtol={rtol:g}; use method='direct' or a larger `rtol`"
-            )
-    return g * z, done
+    preconditioner = pyamg.ruge_stuben_solver(B).aspreconditioner(cycle="V")
+    count = [0]
+
+    def _count(_: FloatArray) -> None:
+        count[0] += 1
+
+    z, info = spla.bicgstab(
+        B, b, x0=np.ones(B.shape[0]), rtol=rtol, atol=0.0, maxiter=max_iter, M=preconditioner,
+        callback=_count,
+    )  # fmt: skip
+    relative = np.linalg.norm(b - B @ z) / np.linalg.norm(b)
+    if info != 0 or not relative <= rtol * (1.0 + 1e-6):
+        raise ConvergenceError(
+            f"AMG-BiCGSTAB did not reach rtol={rtol:g} in max_iter={max_iter} iterations "
+            f"(relative residual {relative:.2e}, info {info}); use method='direct', a larger "
+            "`max_iter` or a better `guess`"
+        )
+    return g * z, count[0]
 
 
 def _relative_residual(A: sp.csr_matrix, w: FloatArray, fixed: np.ndarray | None) -> float:
