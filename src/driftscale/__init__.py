@@ -10,7 +10,8 @@ The public API, re-exported from the modules that implement it:
   :class:`NetworkDenoiser` and :func:`load_denoiser` (PyTorch, imported on first use)
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
 - osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
-  :func:`noise_guidance`
+  :func:`noise_guidance`; its steady state :func:`solve_steady_state` and image editing
+  :func:`remove_shadow`, :func:`clone`, :func:`inpaint`
 - the PDE view: :class:`VPSDE`, :class:`FokkerPlanck1D`
 - properties: :func:`check_properties`, :class:`PropertyReport`
 - distributions: :class:`IsotropicGaussian`
@@ -21,7 +22,16 @@ from driftscale.data import Dataset, ValueScale, load_dataset, load_digits, load
 from driftscale.diffusion import VPSDE, Permutation, ProbabilisticDiffusion
 from driftscale.distributions import IsotropicGaussian
 from driftscale.evaluation.memorization import MemorizationReport, memorization_report
-from driftscale.osmosis import HomogeneousDiffusion, Osmosis, canonical_drift, noise_guidance
+from driftscale.osmosis import (
+    HomogeneousDiffusion,
+    Osmosis,
+    canonical_drift,
+    clone,
+    inpaint,
+    noise_guidance,
+    remove_shadow,
+    solve_steady_state,
+)
 from driftscale.pde import FokkerPlanck1D
 from driftscale.properties import PropertyReport, check_properties
 from driftscale.reverse import (
@@ -68,15 +78,19 @@ __all__ = [
     "admissibility_bounds",
     "canonical_drift",
     "check_properties",
+    "clone",
     "entropy_admissibility",
+    "inpaint",
     "load_dataset",
     "load_denoiser",
     "load_digits",
     "load_image",
     "memorization_report",
     "noise_guidance",
+    "remove_shadow",
     "sample",
     "scale",
+    "solve_steady_state",
 ]
 
 
