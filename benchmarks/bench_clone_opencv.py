@@ -103,11 +103,11 @@ def main() -> None:
     head = ("method", "PSNR", "region", "seam err", "seconds", "time ratio")
     print("{:>20} {:>7} {:>7} {:>9} {:>8} {:>10}".format(*head))
     for name, row in rows.items():
-        ratio = row["seconds"] / ref["seconds"] if row["seconds"] else float("nan")
+        ratio = row["seconds"] / ref["seconds"] if row["seconds"] else None
         row["time_vs_opencv"] = ratio
         print(
             f"{name:>20} {row['psnr']:7.2f} {row['psnr_region']:7.2f} {row['seam_error']:9.2f} "
-            f"{row['seconds']:8.3f} {ratio:9.2f}x"
+            f"{row['seconds']:8.3f} " + ("         -" if ratio is None else f"{ratio:9.1f}x")
         )
     if "--json" in sys.argv:
         print(

@@ -23,12 +23,14 @@ ratio uses the optimistic (smaller) step count, so it is a lower bound; both are
 Then the cost growth: direct and AMG at 0.25, 1 and 4 megapixels (colour), each in a fresh
 subprocess: wall seconds per megapixel and the peak resident memory added by the solve (ru_maxrss
 minus the resident size before it; it includes SuperLU's and pyamg's C allocations). Channels are
-solved one after another, so the peak is that of one channel. Last, ``--bordered``: the bordered
+solved one after another, so the peak is that of one channel. ``--measured``: at 0.02 megapixel
+the reference does reach the target; its measured time against the direct solve, and the step
+counts extrapolated from its first 3 steps against the measured ones. ``--bordered``: the bordered
 system [[A, 1], [1^T, 0]] against the pinned system with SuperLU on a 300 x 300 grey grid (fill
 and time), the claim in ``osmosis/steady.py``.
 
     python benchmarks/bench_osmosis_steady.py [--quick] [--json] [--budget SECONDS]
-        [--sizes 0.25,1,4] [--no-implicit] [--no-scaling] [--bordered]
+        [--sizes 0.25,1,4] [--no-implicit] [--no-scaling] [--measured] [--bordered]
 
 ``--quick``: 0.1 megapixel, 5 s budget, sizes 0.05,0.1 (a smoke test). Timings on a shared
 machine are noisy: run it on an idle one.
@@ -245,6 +247,39 @@ def compare_with_implicit(megapixels: float, budget: float) -> dict:
     return out
 
 
+def measured_small(megapixels: float, cap: float) -> dict:
+    """A size where the reference reaches the target: measured ratio, and the extrapolation
+    from its first 3 steps against the measured step count."""
+    u, drift = problem(megapixels)
+    start = time.perf_counter()
+    w = solve_steady_state(drift, u, method="direct").image
+    direct = time.perf_counter() - start
+    d0 = (drift.d1[..., 0], drift.d2[..., 0])
+    lam2 = slowest_rate(osmosis_operator(*d0))
+    print(f"measured to {TARGET:g} at {u.shape} (direct {direct:.2f} s for 3 channels):")
+    rows = []
+    for tau in (100.0, 1000.0):
+        run = implicit_run(d0, u[..., 0], w[..., 0], tau, cap)
+        early = steps_needed({**run, "errors": run["errors"][:3]}, lam2, TARGET)
+        colour = 3.0 * run["seconds"]
+        row = {
+            "tau": tau,
+            "steps": run["steps"],
+            "reached": run["final_error"] <= TARGET,
+            "seconds_colour": colour,
+            "ratio_direct": colour / direct,
+            "predicted_from_3_steps": early,
+        }
+        rows.append(row)
+        print(
+            f"  tau {tau:>6g}: {run['steps']} steps, error {run['final_error']:.1e}, "
+            f"{colour:.1f} s colour = {row['ratio_direct']:.0f}x the direct solve; predicted from "
+            f"the first 3 steps: {early['observed']:.0f} (observed decay) / "
+            f"{early['spectral']:.0f} (slowest mode)"
+        )
+    return {"shape": list(u.shape), "direct_seconds": direct, "lambda2": lam2, "rows": rows}
+
+
 def scaling(sizes: list[float]) -> list[dict]:
     rows = []
     print("cost growth (colour, fresh process per run):")
@@ -309,6 +344,8 @@ def main() -> None:
         result["implicit_vs_steady"] = compare_with_implicit(0.1 if quick else 1.0, budget)
     if "--no-scaling" not in argv:
         result["scaling"] = scaling(sizes)
+    if "--measured" in argv:
+        result["measured_small"] = measured_small(0.01 if quick else 0.02, 60 if quick else 600)
     if "--bordered" in argv:
         result["bordered"] = bordered(100 if quick else 300)
     if "--json" in argv:

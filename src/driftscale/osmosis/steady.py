@@ -19,10 +19,10 @@ irreducible singular M-matrix is non-singular), so
 has a unique, positive solution; the row ``k`` of :math:`A w = 0` then holds automatically
 because the columns of ``A`` sum to zero. Finally ``w`` is rescaled to the mass of ``f``. This is
 the bordered system :math:`\begin{pmatrix} A & \mathbf 1 \\ \mathbf 1^\top & 0\end{pmatrix}`
-with its border eliminated: solving the bordered matrix directly with SuperLU fills in 7 times
-more (60 M against 8.6 M non-zeros) and takes 13 times longer on a 300 x 300 grid (measured,
-``benchmarks/bench_osmosis_steady.py --bordered``), because its dense row and column defeat the
-fill-reducing ordering.
+with its border eliminated: solving the bordered matrix directly with SuperLU fills in 5 times
+more (24 M against 5.0 M non-zeros of L + U, same minimum-degree ordering) and takes 12 times
+longer on a 300 x 300 grid (measured, ``benchmarks/bench_osmosis_steady.py --bordered``),
+because its dense row and column defeat the fill-reducing ordering.
 
 The same kernel solves the Dirichlet problem of local editing (d'Autume et al. [2]_): the pixels
 of a mask ``fixed`` keep the values of ``f`` and the others solve :math:`(A w)_U = 0`.
@@ -50,7 +50,7 @@ References
 ----------
 .. [1] O. Vogel, K. Hagenburg, J. Weickert, S. Setzer, "A fully discrete theory for linear osmosis
        filtering", SSVM 2013, LNCS 7893, pp. 368-379.
-.. [2] L. d'Autume, J.-M. Morel, E. Meinhardt-Llopis, "A flexible solution to the osmosis
+.. [2] M. d'Autume, J.-M. Morel, E. Meinhardt-Llopis, "A flexible solution to the osmosis
        equation for seamless cloning and shadow removal", ICIP 2018.
 """
 
@@ -78,8 +78,8 @@ __all__ = ["DIRECT_MAX_PIXELS", "SteadyState", "solve_steady_state"]
 
 SteadyMethod = Literal["auto", "direct", "amg"]
 METHODS = ("auto", "direct", "amg")
-# Above 2 megapixels per channel the LU factor of a 2-D grid passes ~3 GB (measured: 1.6 GB of
-# factor at 1 MP with COLAMD, half that with MMD(A^T + A)); AMG keeps memory linear.
+# Above 2 megapixels per channel sparse LU needs more than ~3 GB (measured peak per channel:
+# 1.4 GB at 1 MP, 6.4 GB at 4 MP; AMG 0.6 and 2.4 GB; benchmarks/bench_osmosis_steady.py).
 DIRECT_MAX_PIXELS = 2_000_000
 
 
