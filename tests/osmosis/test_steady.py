@@ -188,3 +188,16 @@ def test_bad_input_is_named(kwargs, error, message):
     drift, f = args.pop("drift"), args.pop("f")
     with pytest.raises(error, match=message):
         solve_steady_state(drift, f, **args)
+
+
+def test_progress_reports_the_channels(rng):
+    d1, d2 = _random_drift(rng, 5, 6)
+    f = rng.uniform(1.0, 2.0, (5, 6, 3))
+    seen: list[int] = []
+    plain = solve_steady_state((d1, d2), f).image
+    with_cb = solve_steady_state((d1, d2), f, progress=seen.append).image
+    assert seen == [1, 2, 3]
+    np.testing.assert_array_equal(with_cb, plain)
+    np.testing.assert_array_equal(solve_steady_state((d1, d2), f, progress=True).image, plain)
+    with pytest.raises(TypeError, match="`progress` must be a bool or a callable"):
+        solve_steady_state((d1, d2), f, progress="yes")

@@ -164,7 +164,7 @@ def shadow_command(
     with user_errors():
         result = run_shadow(
             image, mask, reference=reference, value_offset=value_offset, solver=solver,
-            grey=grey, shape=size,
+            grey=grey, shape=size, progress=not json_out,
         )  # fmt: skip
     summary = {"command": "shadow", "seed": seed, **result.to_dict()}
     paths = {"out": out, "save": save, "npz": npz, "json": json_out}
@@ -221,6 +221,7 @@ def clone_command(
         result = run_clone(
             source, target, mask, offset=pair, mode=mode, reference=reference,
             value_offset=value_offset, solver=solver, grey=grey, shape=size,
+            progress=not json_out,
         )  # fmt: skip
     summary = {"command": "clone", "seed": seed, **result.to_dict()}
     paths = {"out": out, "save": save, "npz": npz, "json": json_out}
@@ -268,6 +269,7 @@ def inpaint_command(
         result = run_inpaint(
             image, mask, sigma=sigma, dilate=dilate, reference=reference,
             value_offset=value_offset, solver=solver, grey=grey, shape=size,
+            progress=not json_out,
         )  # fmt: skip
     summary = {"command": "inpaint", "seed": seed, **result.to_dict()}
     paths = {"out": out, "save": save, "npz": npz, "json": json_out}

@@ -20,6 +20,7 @@ before/after row of :func:`driftscale.figures.editing.before_after`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,12 +226,14 @@ def run_shadow(
     solver: str = "auto",
     grey: bool = False,
     shape: tuple[int, int] | None = None,
+    progress: bool | Callable[[int], Any] | None = None,
 ) -> ShadowResult:
     """Remove a shadow whose boundary band is ``mask`` (default: the embedded example).
 
     ``image`` is an array of raw values or an image file; without it the synthetic shadow of
     :func:`~driftscale.experiments.editing_examples.shadow_example` (resized to ``shape``) with
-    its band, ground truth and shadowed region is used.
+    its band, ground truth and shadowed region is used. ``progress`` (``True`` or a callable
+    of the channels done) reports the solve.
     """
     _check_options(shape, image is not None, solver)
     region = None
@@ -247,8 +250,9 @@ def run_shadow(
     if reference is not None:
         ref = _reference(reference, f.shape, grey=grey)
     edit, seconds = _timed(
-        remove_shadow, image=f, boundary_mask=band, value_offset=value_offset, method=solver
-    )
+        remove_shadow, image=f, boundary_mask=band, value_offset=value_offset, method=solver,
+        progress=progress,
+    )  # fmt: skip
     return ShadowResult(f, band, edit.image, edit, seconds, source, value_offset, ref, region)
 
 
@@ -345,12 +349,14 @@ def run_clone(
     solver: str = "auto",
     grey: bool = False,
     shape: tuple[int, int] | None = None,
+    progress: bool | Callable[[int], Any] | None = None,
 ) -> CloneResult:
     """Clone ``source[mask]`` into ``target`` at ``offset`` (default: the embedded example).
 
     Without ``source`` and ``target`` the example of
     :func:`~driftscale.experiments.editing_examples.clone_example` (resized to ``shape``) with
     its ideal result is used; ``mask`` and ``offset`` then override the example's.
+    ``progress`` as in :func:`run_shadow`.
     """
     if (source is None) != (target is None):
         raise ValueError("give both `source` and `target`, or neither for the embedded example")
@@ -373,7 +379,7 @@ def run_clone(
     offset = (0, 0) if offset is None else offset
     edit, seconds = _timed(
         clone, source=src, target=tgt, mask=msk, offset=offset, mode=mode,
-        value_offset=value_offset, method=solver,
+        value_offset=value_offset, method=solver, progress=progress,
     )  # fmt: skip
     dy, dx = (int(v) for v in offset)
     return CloneResult(
@@ -442,12 +448,14 @@ def run_inpaint(
     solver: str = "auto",
     grey: bool = False,
     shape: tuple[int, int] | None = None,
+    progress: bool | Callable[[int], Any] | None = None,
 ) -> InpaintResult:
     """Reconstruct ``image`` from its drift on ``mask`` and its mean per channel.
 
     Without ``mask`` the drift is kept on the Canny edges (``sigma``) dilated ``dilate`` times
     (:func:`~driftscale.experiments.editing_examples.canny_mask`); without ``image`` the
     embedded photo is used (resized to ``shape``). The reference defaults to the image itself.
+    ``progress`` as in :func:`run_shadow`.
     """
     _check_options(shape, image is not None, solver)
     if image is None:
@@ -461,5 +469,7 @@ def run_inpaint(
     else:
         keep, mask_source = _load_mask(mask, f.shape, name="mask"), _source_name(mask)
     ref = f if reference is None else _reference(reference, f.shape, grey=grey)
-    edit, seconds = _timed(inpaint, image=f, mask=keep, value_offset=value_offset, method=solver)
+    edit, seconds = _timed(
+        inpaint, image=f, mask=keep, value_offset=value_offset, method=solver, progress=progress
+    )
     return InpaintResult(f, keep, edit.image, edit, seconds, source, value_offset, mask_source, ref)

@@ -30,12 +30,13 @@ References
 ----------
 .. [1] J. Weickert, K. Hagenburg, M. Breuss, O. Vogel, "Linear osmosis models for visual
        computing", EMMCVPR 2013, LNCS 8081, pp. 26-39.
-.. [2] L. d'Autume, J.-M. Morel, E. Meinhardt-Llopis, "A flexible solution to the osmosis
+.. [2] M. d'Autume, J.-M. Morel, E. Meinhardt-Llopis, "A flexible solution to the osmosis
        equation for seamless cloning and shadow removal", ICIP 2018.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,6 +50,7 @@ from driftscale.typing import FloatArray
 __all__ = ["EditResult", "clone", "face_masks", "inpaint", "paste", "remove_shadow"]
 
 CloneMode = Literal["global", "local"]
+Progress = bool | Callable[[int], Any] | None
 MODES = ("global", "local")
 
 
@@ -97,6 +99,7 @@ def remove_shadow(
     *,
     value_offset: float = 1.0,
     method: SteadyMethod = "auto",
+    progress: Progress = None,
 ) -> EditResult:
     r"""Remove a shadow (or a light spot) whose boundary band is ``boundary_mask`` [1]_.
 
@@ -110,6 +113,8 @@ def remove_shadow(
         Added before and subtracted after osmosis (module docstring).
     method : {"auto", "direct", "amg"}
         Solver of the steady state.
+    progress : bool or callable, optional
+        Progress over the channels (see :func:`solve_steady_state`).
 
     Returns
     -------
@@ -129,7 +134,7 @@ def remove_shadow(
     m1, m2 = face_masks(band, name="boundary_mask")
     # Weickert et al. 2013: zero drift on the shadow boundary, the image's own drift elsewhere
     drift = DriftField(d1=_zero_on(field.d1, m1), d2=_zero_on(field.d2, m2))
-    steady = solve_steady_state(drift, u, method=method, guess=u)
+    steady = solve_steady_state(drift, u, method=method, guess=u, progress=progress)
     return EditResult(steady.image - offset, u - offset, band, drift, steady)
 
 
@@ -183,6 +188,7 @@ def clone(
     mode: CloneMode = "global",
     value_offset: float = 1.0,
     method: SteadyMethod = "auto",
+    progress: Progress = None,
 ) -> EditResult:
     r"""Seamless cloning of ``source[mask]`` into ``target`` at ``offset`` by osmosis [1]_ [2]_.
 
@@ -201,6 +207,8 @@ def clone(
         Added before and subtracted after osmosis.
     method : {"auto", "direct", "amg"}
         Solver of the steady state.
+    progress : bool or callable, optional
+        Progress over the channels (see :func:`solve_steady_state`).
 
     Returns
     -------
@@ -228,7 +236,7 @@ def clone(
         faces.append(np.where(cross & has_source, boundary, d))
     drift = DriftField(d1=faces[0], d2=faces[1])
     fixed = None if mode == "global" else ~region
-    steady = solve_steady_state(drift, u, fixed=fixed, method=method, guess=u)
+    steady = solve_steady_state(drift, u, fixed=fixed, method=method, guess=u, progress=progress)
     image = steady.image - shift
     if fixed is not None:
         image[fixed] = target[fixed]  # the Dirichlet data, bit for bit (not (t + c) - c)
@@ -241,6 +249,7 @@ def inpaint(
     *,
     value_offset: float = 1.0,
     method: SteadyMethod = "auto",
+    progress: Progress = None,
 ) -> EditResult:
     r"""Reconstruct an image from its drift on the faces touching ``mask`` and its mean [1]_.
 
@@ -256,6 +265,8 @@ def inpaint(
     method : {"auto", "direct", "amg"}
         Solver of the steady state. The AMG scaling uses no knowledge of the image: only the
         kept drift and the mean enter the reconstruction.
+    progress : bool or callable, optional
+        Progress over the channels (see :func:`solve_steady_state`).
 
     Returns
     -------
@@ -268,7 +279,7 @@ def inpaint(
     m1, m2 = face_masks(keep)
     drift = DriftField(d1=_zero_on(field.d1, ~m1), d2=_zero_on(field.d2, ~m2))
     mean_only = np.broadcast_to(u.mean(axis=(0, 1)), u.shape)  # the decoder knows the mean only
-    steady = solve_steady_state(drift, mean_only, method=method)
+    steady = solve_steady_state(drift, mean_only, method=method, progress=progress)
     return EditResult(steady.image - offset, u - offset, keep, drift, steady)
 
 

@@ -56,6 +56,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -63,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from driftscale._progress import progress_callback
 from driftscale._validation import check_choice, check_image, check_positive_array
 from driftscale.osmosis.expm import ConvergenceError
 from driftscale.osmosis.operator import (
@@ -134,6 +136,7 @@ def solve_steady_state(
     rtol: float = 1e-10,
     max_iter: int = 200,
     h: float | None = None,
+    progress: bool | Callable[[int], Any] | None = None,
 ) -> SteadyState:
     r"""The steady state of osmosis with drift ``drift`` and the mass (or fixed values) of ``f``.
 
@@ -158,6 +161,9 @@ def solve_steady_state(
         AMG: most BiCGSTAB iterations; beyond them :class:`ConvergenceError` is raised.
     h : float, optional
         Grid size when ``drift`` is a plain pair (a DriftField carries its own; default 1).
+    progress : bool or callable, optional
+        ``True``: a progress bar over the channels on stderr; a callable is called with the
+        number of channels done.
 
     Returns
     -------
@@ -181,6 +187,7 @@ def solve_steady_state(
     n_pixels = f.shape[0] * f.shape[1]
     chosen = method if method != "auto" else ("direct" if n_pixels <= DIRECT_MAX_PIXELS else "amg")
     channels = 1 if f.ndim == 2 else f.shape[2]
+    update = progress_callback(progress, channels, f"osmosis steady state ({chosen})")
     out = np.empty(f.shape)
     residuals, masses, iterations = [], [], []
     for c in range(channels):
@@ -195,6 +202,10 @@ def solve_steady_state(
             out[:] = w.reshape(fc.shape)
         else:
             out[..., c] = w.reshape(fc.shape)
+        if update is not None:
+            update(c + 1)
+    if hasattr(update, "close"):
+        update.close()
     return SteadyState(
         image=out,
         method=chosen,
