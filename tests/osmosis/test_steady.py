@@ -201,3 +201,13 @@ def test_progress_reports_the_channels(rng):
     np.testing.assert_array_equal(solve_steady_state((d1, d2), f, progress=True).image, plain)
     with pytest.raises(TypeError, match="`progress` must be a bool or a callable"):
         solve_steady_state((d1, d2), f, progress="yes")
+
+
+def test_auto_switches_to_amg_above_the_pixel_limit(rng, monkeypatch):
+    from driftscale.osmosis import steady
+
+    d1, d2 = _random_drift(rng, 6, 7)
+    f = rng.uniform(1.0, 2.0, (6, 7))
+    assert solve_steady_state((d1, d2), f).method == "direct"
+    monkeypatch.setattr(steady, "DIRECT_MAX_PIXELS", 41)  # 6 x 7 = 42 pixels
+    assert solve_steady_state((d1, d2), f).method == "amg"
