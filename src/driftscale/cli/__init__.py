@@ -13,6 +13,7 @@ import typer
 
 from driftscale.cli.compare import compare_command
 from driftscale.cli.demo import demo
+from driftscale.cli.editing import clone_command, inpaint_command, shadow_command
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
 from driftscale.cli.memorization import memorization_command
@@ -39,6 +40,9 @@ app.command(name="sample")(sample_command)
 app.command(name="properties")(properties_command)
 app.command(name="train")(train_command)
 app.command(name="memorization")(memorization_command)
+app.command(name="shadow")(shadow_command)
+app.command(name="clone")(clone_command)
+app.command(name="inpaint")(inpaint_command)
 
 
 @app.command()
