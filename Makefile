@@ -34,7 +34,7 @@ test: $(VENV)/.installed-dev lint
 
 # the references (fplanck, py-pde, diffusers) are benchmark-only extras, never runtime dependencies
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
-	$(PIP) install --quiet -e '.[dev,torch,bench-fp,bench-diffusers]'
+	$(PIP) install --quiet -e '.[dev,torch,bench-fp,bench-diffusers,bench-cv]'
 	touch $@
 
 # every benchmark in turn (about 20 minutes: the learned-vs-diffusers one trains 2 x 300 s)
