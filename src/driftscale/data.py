@@ -259,3 +259,13 @@ def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Datase
                 f"{p.name} is {img.shape}; resize them first"
             )
     return Dataset(np.stack(images), IMAGE_RANGE, path.name)
+
+
+def load_faces() -> Dataset:
+    """The 200 25x25 grey images of ``skimage.data.lfw_subset()`` (100 faces of Labeled Faces in
+    the Wild, then 100 non-faces), raw values on ``[0, 255]``; shipped with scikit-image, no
+    download. A second embedded data set, larger images than the digits."""
+    from skimage import data
+
+    images = np.asarray(data.lfw_subset(), dtype=np.float64)  # float on [0, 1]
+    return Dataset(images * 255.0, IMAGE_RANGE, "faces")
