@@ -462,10 +462,12 @@ def _pair(
     config: Any,
     run_dir: Path,
     opts: dict[str, Any],
-    initial: FloatArray,
 ) -> HalvesPair:
     """Train (or reuse) the two networks of one size and compare their samples."""
     from driftscale.experiments._halves import trained_network
+
+    shape = (opts["num_samples"], *images.shape[1:])
+    initial = np.random.default_rng(opts["seed"]).standard_normal(shape)  # one noise for all
 
     infos, draws, copies = [], [], []
     for half, idx in zip("ab", subsets, strict=True):
@@ -545,23 +547,22 @@ def run_disjoint_halves(
     num_samples = check_positive_int(num_samples, name="num_samples")
     if train_seconds is not None and not train_seconds > 0:
         raise ValueError(f"`train_seconds` must be positive or None, got {train_seconds!r}")
+    network = {"base_channels": base_channels, "channel_mults": tuple(channel_mults)}
     config = TrainConfig(
         steps=train_steps,
         batch_size=batch_size,
         seed=seed,
         schedule=schedule,
         T=T,
-        base_channels=base_channels,
-        channel_mults=tuple(channel_mults),
         attention=attention,
-        checkpoint_every=max(1, train_steps // 4),
+        checkpoint_every=train_steps,  # the final checkpoint only: unfinished runs are redone
+        **network,
     )
     dataset = load_source(data)
     vs = dataset.value_scale("unit")
     images = vs.apply(dataset.values)
     subsets = disjoint_subsets(images.shape[0], sizes, seed)
     config.network_config(tuple(images.shape[1:]))  # NetworkShapeError before any training
-    initial = np.random.default_rng(seed).standard_normal((num_samples, *images.shape[1:]))
     opts = {
         "train_seconds": train_seconds,
         "spec": {"source": data, "scale": "unit", "split_seed": seed},
@@ -570,25 +571,33 @@ def run_disjoint_halves(
         "sampler": sampler,
         "num_steps": num_steps,
         "seed": seed,
+        "num_samples": num_samples,
     }
     root = Path(run_dir)
     pairs = tuple(
-        _pair(n, subsets[n], images, config=config, run_dir=root, opts=opts, initial=initial)
-        for n in sizes
+        _pair(n, subsets[n], images, config=config, run_dir=root, opts=opts) for n in sizes
     )
-    settings = {
-        "data": dataset.name,
+    settings = _halves_settings(dataset.name, images, sizes, root, config, opts)
+    return DisjointHalvesResult(settings, pairs, vs)
+
+
+def _halves_settings(
+    name: str,
+    images: FloatArray,
+    sizes: tuple[int, ...],
+    root: Path,
+    config: Any,
+    opts: dict[str, Any],
+) -> dict[str, Any]:
+    seed = opts["seed"]
+    return {
+        "data": name,
         "num_images": int(images.shape[0]),
         "sizes": list(sizes),
         "run_dir": str(root),
-        "train_seconds": train_seconds,
         "train": config.to_dict(),
-        "sampler": sampler,
-        "num_steps": num_steps,
-        "num_samples": num_samples,
-        "seed": seed,
-        "clip": clip,
+        "num_samples": opts["num_samples"],
+        **{k: opts[k] for k in ("train_seconds", "sampler", "num_steps", "seed", "clip")},
         "cosine_center": "the mean image of the data",
         "network_seeds": [seed, seed + 1],
     }
-    return DisjointHalvesResult(settings, pairs, vs)

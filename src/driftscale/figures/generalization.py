@@ -10,7 +10,7 @@ import numpy as np
 
 from driftscale.figures.strips import StripRow, strip_grid
 
-__all__ = ["generalization_figure", "transition_figure"]
+__all__ = ["generalization_figure", "halves_samples_figure", "transition_figure"]
 
 
 def generalization_figure(result: Any, *, num: int = 8, title: str | None = None) -> Any:
@@ -75,3 +75,32 @@ def transition_figure(result: Any, *, ax: Any = None, title: str | None = None) 
     ax.legend(fontsize=7, loc="best")
     ax.set_title(title or f"Memorisation to generalisation ({result.settings['data']})", fontsize=9)
     return fig
+
+
+def halves_samples_figure(result: Any, *, num: int = 8, title: str | None = None) -> Any:
+    """For each training-set size ``N``, the first ``num`` samples of network A above those of
+    network B from the same noise, labelled with the pair's :math:`r^2` and "copy" where a
+    sample copies its network's training images. ``result`` is a ``DisjointHalvesResult``."""
+    rows = []
+    for p in result.pairs:
+        k = max(1, min(int(num), p.samples_a.shape[0]))
+        for half in ("a", "b"):
+            cf = getattr(p, f"copies_{half}")
+            copy = cf.report.memorised[:k] if cf.report is not None else np.zeros(k, bool)
+            if half == "a":
+                labels = ["copy" if c else "" for c in copy]
+            else:
+                r2 = p.agreement.r2[:k]
+                labels = [
+                    f"r2={v:.2f}" + (" copy" if c else "") for v, c in zip(r2, copy, strict=True)
+                ]
+            rows.append(
+                StripRow(
+                    frames=getattr(p, f"samples_{half}")[:k],
+                    labels=labels,
+                    title=f"N={p.size} {half.upper()}\n{100 * cf.fraction:.0f}% copies",
+                    value_scale=result.value_scale,
+                )
+            )
+    default = f"Networks on disjoint subsets, same noise ({result.settings['data']})"
+    return strip_grid(rows, title=title or default, frame_width=1.0)

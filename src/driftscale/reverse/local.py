@@ -203,7 +203,7 @@ class _PatchMachine:
         keys = _windows(padded, cls, cls.keys)
         cy, cx = cls.centre
         centres = padded[:, cls.keys[:, 0] + cy, cls.keys[:, 1] + cx].reshape(-1, padded.shape[-1])
-        keys, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
+        keys, first, counts = _distinct_rows(keys)
         centres = centres[first]
         block = max(1, min(keys.shape[0], self.chunk_size // 16))
         sq = np.einsum("kj,kj->k", keys, keys)
@@ -288,6 +288,23 @@ class _PatchMachine:
             xa[:, -2], xa[:, -1] = c2[0], 1.0
             vals = table.kernel(xa)
         out[:, cls.pixels[:, 0], cls.pixels[:, 1]] = vals.reshape(img.shape[0], len(cls.pixels), -1)
+
+
+def _distinct_rows(rows: FloatArray) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """The distinct rows, the index of the first of each, and their counts (exact).
+
+    Rows are grouped by a random projection (one sort of floats instead of a sort of whole
+    rows); the grouping is then checked row by row and, should two different rows share a
+    projection, :func:`numpy.unique` on the rows decides instead.
+    """
+    weights = np.random.default_rng(0).uniform(0.5, 1.5, rows.shape[1])
+    _, first, inverse, counts = np.unique(
+        rows @ weights, return_index=True, return_inverse=True, return_counts=True
+    )
+    if np.array_equal(rows, rows[first][inverse]):
+        return rows[first], first, counts
+    _, first, counts = np.unique(rows, axis=0, return_index=True, return_counts=True)
+    return rows[first], first, counts
 
 
 def _nearest_rows(y: FloatArray, patches: FloatArray, chunk: int = 4096) -> np.ndarray:
