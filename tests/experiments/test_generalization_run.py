@@ -141,3 +141,12 @@ def test_disjoint_halves_end_to_end_and_reuse(tmp_path):
     # other settings: the networks are trained again, not reused
     third = run_disjoint_halves("digits", **{**opts, "train_steps": 3, "sizes": (4,)})
     assert not any(t["reused"] for t in third.pairs[0].training)
+
+
+def test_the_faces_are_embedded():
+    from driftscale.experiments._halves import load_source
+
+    faces = load_source("faces")
+    assert faces.name == "faces" and faces.values.shape == (200, 25, 25)
+    assert faces.values.min() >= 0.0 and faces.values.max() <= 255.0
+    assert faces.scaled().min() >= -1.0 and faces.values.std() > 10  # real images, not flat
