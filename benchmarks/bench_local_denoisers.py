@@ -116,7 +116,8 @@ def main() -> None:
     ref = naive_els(train, x[:k], STEP, PATCH, schedule)
     naive_s = (time.perf_counter() - start) * B / k
     err = float(np.abs(ours[:k] - ref).max())
-    tables = sum(t.patches.nbytes + t.centres.nbytes for t in els._tables[(PATCH - 1) // 2])
+    blocks = [t.kernel.blocks for t in els._tables[(PATCH - 1) // 2]]
+    tables = sum(a.nbytes for b in blocks for a in (*b.logit_cols, *b.sum_rows))
     mem = []
     for chunk in (2**16, 2**18, 2**20):
         d = EquivariantLocalDenoiser(train, schedule, patch_size=PATCH, chunk_size=chunk)

@@ -178,6 +178,10 @@ def test_steps_per_image_equal_separate_calls_and_seeds_give_the_same_bytes(data
     mixed = D(x, np.array([1, 25, 50]))
     for b, step in enumerate((1, 25, 50)):
         np.testing.assert_array_equal(mixed[b], D(x[b : b + 1], step)[0])
+    # one cached patch table at a time (rebuilt as sizes alternate): the same numbers
+    lean = EquivariantLocalDenoiser(train, SCHEDULE, max_tables=1)
+    np.testing.assert_array_equal(lean(x, np.array([1, 25, 50])), mixed)
+    assert len(lean._tables) == 1
     a = sample(D, num_samples=2, sampler="ddpm", num_steps=10, rng=3).samples
     b = sample(D, num_samples=2, sampler="ddpm", num_steps=10, rng=3).samples
     assert a.tobytes() == b.tobytes() and a.dtype == np.float64 and a.shape == (2, 5, 6)

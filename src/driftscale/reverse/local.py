@@ -132,9 +132,7 @@ class _PatchTable:
     """The distinct training patches of one class, ready for the chunked kernel."""
 
     cls: _PatchClass
-    kernel: NumpyKernel
-    patches: FloatArray  # (M, n) distinct patches (for the i = 0 limit)
-    centres: FloatArray  # (M, C)
+    kernel: NumpyKernel  # its blocks hold the patches [g; |g|^2; log m] and centres [c, 1]
 
 
 class _PatchMachine:
@@ -151,8 +149,10 @@ class _PatchMachine:
         padding: str = "none",
         chunk_size: int = 2**20,
         threads: int | None = None,
+        max_tables: int = 2,
     ) -> None:
         data = check_array(train_data, name="train_data", ndim=(3, 4))
+        self.max_tables = check_positive_int(max_tables, name="max_tables")
         self.schedule = Schedule.coerce(schedule)
         self.padding = check_choice(padding, name="padding", choices=PADDINGS)
         self.chunk_size = check_positive_int(chunk_size, name="chunk_size")
@@ -217,10 +217,15 @@ class _PatchMachine:
         work = keys.shape[0] * cls.pixels.shape[0]
         threads = self.threads if work >= 1 << 18 else 1  # small tables: no thread pool
         kernel = NumpyKernel(blocks, chunk_size=self.chunk_size, threads=threads)
-        return _PatchTable(cls, kernel, keys, centres)
+        return _PatchTable(cls, kernel)
 
     def _tables_for(self, r: int) -> list[_PatchTable]:
-        if r not in self._tables:
+        """The patch tables of radius ``r``; the ``max_tables`` most recently used are kept."""
+        if r in self._tables:
+            self._tables[r] = self._tables.pop(r)  # most recently used last
+        else:
+            while len(self._tables) >= self.max_tables:
+                self._tables.pop(next(iter(self._tables)))  # least recently used
             padded = self._pad(self._hwc, r)
             self._tables[r] = [self._build_table(c, padded) for c in self._classes(r)]
         return self._tables[r]
@@ -280,7 +285,7 @@ class _PatchMachine:
         cls = table.cls
         y = _windows(img, cls, cls.corners)
         if step == 0:
-            vals = table.centres[_nearest_rows(y, table.patches)]
+            vals = _nearest_centres(y, table.kernel.blocks)
         else:
             c1, c2 = logit_coefficients(self.schedule.log_alpha_bar[[step]])
             xa = np.empty((y.shape[0], y.shape[1] + 2))
@@ -307,13 +312,19 @@ def _distinct_rows(rows: FloatArray) -> tuple[FloatArray, np.ndarray, np.ndarray
     return rows[first], first, counts
 
 
-def _nearest_rows(y: FloatArray, patches: FloatArray, chunk: int = 4096) -> np.ndarray:
-    """Index of the nearest patch for each row of ``y`` (argmax of y.g - |g|^2 / 2)."""
-    half_sq = 0.5 * np.einsum("kj,kj->k", patches, patches)
-    idx = np.empty(y.shape[0], dtype=np.int64)
-    for a in range(0, y.shape[0], chunk):
-        idx[a : a + chunk] = np.argmax(y[a : a + chunk] @ patches.T - half_sq, axis=1)
-    return idx
+def _nearest_centres(y: FloatArray, blocks: TrainingBlocks) -> FloatArray:
+    """The centre of the nearest patch for each row of ``y`` (argmax of y.g - |g|^2 / 2): the
+    ``i = 0`` limit of the softmax."""
+    best = np.full(y.shape[0], -np.inf)
+    out = np.zeros((y.shape[0], blocks.n))
+    for cols, sums in zip(blocks.logit_cols, blocks.sum_rows, strict=True):
+        scores = y @ cols[:-2] - 0.5 * cols[-2]
+        arg = scores.argmax(axis=1)
+        val = scores[np.arange(y.shape[0]), arg]
+        better = val > best
+        best[better] = val[better]
+        out[better] = sums[arg[better], :-1]
+    return out
 
 
 class LocalDenoiser(_PatchMachine):
@@ -335,6 +346,9 @@ class LocalDenoiser(_PatchMachine):
         Most logits held at once per thread (the exact kernel's bound).
     threads : int, optional
         Threads for large patch tables; default the usable CPUs, at most 8.
+    max_tables : int
+        Patch tables (one per patch size, built on first use) kept in memory, the most recently
+        used; on 25 x 25 images a large size takes hundreds of MiB.
 
     Examples
     --------
@@ -354,6 +368,7 @@ class LocalDenoiser(_PatchMachine):
         patch_size: PatchSize = None,
         chunk_size: int = 2**20,
         threads: int | None = None,
+        max_tables: int = 2,
     ) -> None:
         super().__init__(
             train_data,
@@ -362,6 +377,7 @@ class LocalDenoiser(_PatchMachine):
             padding="none",
             chunk_size=chunk_size,
             threads=threads,
+            max_tables=max_tables,
         )
 
 
@@ -384,6 +400,9 @@ class EquivariantLocalDenoiser(_PatchMachine):
         Most logits held at once per thread.
     threads : int, optional
         Threads for large patch tables; default the usable CPUs, at most 8.
+    max_tables : int
+        Patch tables (one per patch size, built on first use) kept in memory, the most recently
+        used; on 25 x 25 images a large size takes hundreds of MiB.
 
     Examples
     --------
@@ -403,6 +422,7 @@ class EquivariantLocalDenoiser(_PatchMachine):
         padding: str = "none",
         chunk_size: int = 2**20,
         threads: int | None = None,
+        max_tables: int = 2,
     ) -> None:
         super().__init__(
             train_data,
@@ -411,4 +431,5 @@ class EquivariantLocalDenoiser(_PatchMachine):
             padding=padding,
             chunk_size=chunk_size,
             threads=threads,
+            max_tables=max_tables,
         )

@@ -251,13 +251,13 @@ def calibrate_patch_size(
     frames = dict(zip(res.trajectory_steps, res.trajectory, strict=True))
     mse = np.empty((len(pick), len(cands)))
     r2 = np.empty_like(mse)
-    for a, step in enumerate(int(s) for s in pick):
-        x = frames[step]
-        ref = np.asarray(reference(x, step), dtype=np.float64)
-        for b, size in enumerate(cands):
-            pred = machine.predict(x, step, patch_size=size)
-            mse[a, b] = float(np.mean((pred - ref) ** 2))
-            r2[a, b] = _pooled_r2(ref, pred)
+    steps = [int(s) for s in pick]
+    refs = [np.asarray(reference(frames[s], s), dtype=np.float64) for s in steps]
+    for b, size in enumerate(cands):  # one size at a time: its patch table is built once
+        for a, step in enumerate(steps):
+            pred = machine.predict(frames[step], step, patch_size=size)
+            mse[a, b] = float(np.mean((pred - refs[a]) ** 2))
+            r2[a, b] = _pooled_r2(refs[a], pred)
     best = np.argmin(mse, axis=1)
     schedule = PatchSchedule(tuple(int(s) for s in pick), tuple(cands[b] for b in best))
     return PatchCalibration(schedule, cands, schedule.steps, mse, r2, int(num_samples))
