@@ -207,13 +207,27 @@ def test_a_screenshot_is_written_and_not_blank(page, tmp_path):
     assert driver.save_screenshot(str(path))
     assert _not_blank(path.read_bytes()) > 0
     docs = os.environ.get("DRIFTSCALE_SCREENSHOTS")
-    if docs:  # the README's two screenshots (seed 0)
-        for section, name in (("scales", "report-scales.png"), ("findings", "report-findings.png")):
-            driver.execute_script(f"document.getElementById('{section}').scrollIntoView()")
-            time.sleep(0.3)
-            png = driver.get_screenshot_as_png()
-            assert _not_blank(png) > 0
-            Path(docs, name).write_bytes(png)
+    if docs:
+        _docs_screenshots(driver, Path(docs))
+
+
+def _docs_screenshots(driver, folder: Path) -> None:
+    """The README's two screenshots (seed 0): the slider at position 15 (i = 14, t = 11), where
+    both processes still show the cat, and the findings."""
+    from selenium.webdriver.common.keys import Keys
+
+    slider = driver.find_element("id", "scale-slider")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.send_keys(Keys.HOME)
+    for _ in range(14):
+        slider.send_keys(Keys.ARROW_RIGHT)
+    for section, name in (("scales", "report-scales.png"), ("findings", "report-findings.png")):
+        driver.execute_script(f"document.getElementById('{section}').scrollIntoView()")
+        _wait(driver, "return Array.from(document.images).every(i => i.complete)")
+        time.sleep(0.3)
+        png = driver.get_screenshot_as_png()
+        assert _not_blank(png) > 0
+        (folder / name).write_bytes(png)
 
 
 def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):

@@ -28,8 +28,17 @@ __all__ = [
 HOLDS = {True: "holds", False: "fails", None: "n/a"}
 
 
-def _files(results: RunResults, part: str, base: str, suffix: str = ".png") -> list[str]:
-    return [base + f for f in results.part_files(part) if f.endswith(suffix) and "/" not in f]
+# PNG figures that the page also draws as interactive charts: shown folded, on request
+FOLDED = ("properties-lyapunov.png", "fokker-planck.png")
+
+
+def _files(results: RunResults, part: str, base: str) -> list[dict[str, Any]]:
+    """The part's PNG figures: ``{"src": link, "folded": drawn as charts too}``."""
+    return [
+        {"src": base + f, "folded": f in FOLDED}
+        for f in results.part_files(part)
+        if f.endswith(".png") and "/" not in f
+    ]
 
 
 def _frame_cells(d: dict[str, Any], o: dict[str, Any]) -> dict[str, str]:
