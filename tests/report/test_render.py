@@ -119,3 +119,12 @@ def test_a_folder_without_results_is_refused(tmp_path):
     (tmp_path / "summary.json").write_text('{"seed": 0, "parts": {}}')
     with pytest.raises(FileNotFoundError, match=r"has no results/run\.json"):
         render_report(tmp_path)
+
+
+def test_a_run_with_some_parts_shows_only_their_sections(demo_copy):
+    summary = json.loads((demo_copy / "summary.json").read_text())
+    summary["parts"] = {"forward": summary["parts"]["forward"]}
+    (demo_copy / "summary.json").write_text(json.dumps(summary))
+    text = render_report(demo_copy)
+    assert '<section id="findings">' in text and '<section id="run">' in text
+    assert 'id="scale-slider"' not in text and '<section id="properties">' not in text
