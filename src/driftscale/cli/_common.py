@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import platform
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,6 +87,33 @@ def print_json(obj: Any) -> None:
 def progress(total: int, desc: str, *, quiet: bool = False) -> Any:
     """A tqdm progress bar on stderr, hidden when stderr is not a terminal or ``quiet``."""
     return progress_bar(total, desc, quiet=quiet)
+
+
+# the distributions whose versions `driftscale env` prints and the demo records for its report
+VERSIONED = (
+    "driftscale",
+    "numpy",
+    "scipy",
+    "scikit-image",
+    "scikit-learn",
+    "matplotlib",
+    "typer",
+    "tqdm",
+    "jinja2",
+    "torch",
+)
+
+
+def versions() -> dict[str, str]:
+    """``{"python": "3.11.9 (Linux-...)", "numpy": "2.1.0", ...}``: what ``driftscale env``
+    prints ("not installed" for a missing distribution)."""
+    out = {"python": f"{platform.python_version()} ({platform.platform()})"}
+    for dist in VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
 
 
 SEED_HELP = "Seed of the random generator: the same seed gives the same bytes."
