@@ -11,6 +11,7 @@ from importlib import metadata
 
 import typer
 
+from driftscale.cli._common import PlainErrorGroup
 from driftscale.cli.compare import compare_command
 from driftscale.cli.demo import demo
 from driftscale.cli.editing import clone_command, inpaint_command, shadow_command
@@ -29,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainErrorGroup,
 )
 
 app.command()(demo)

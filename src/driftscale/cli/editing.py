@@ -22,6 +22,7 @@ from driftscale.cli._common import (
     JSON_HELP,
     SEED_HELP,
     check_output,
+    check_seed,
     error,
     parse_list,
     print_json,
@@ -45,7 +46,7 @@ Save = Annotated[Path | None, typer.Option(help="Also write the edited image (8-
 Npz = Annotated[Path | None, typer.Option(help="Also save the arrays (input, result, masks).")]
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 Json = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-Seed = Annotated[int, typer.Option(help=SEED_EDIT_HELP)]
+Seed = Annotated[int, typer.Option(help=SEED_EDIT_HELP, callback=check_seed)]
 Grey = Annotated[bool, typer.Option("--grey", help="Convert the images to grey.")]
 Solver = Annotated[str, typer.Option(help=SOLVER_HELP)]
 ValueOffset = Annotated[float, typer.Option(help=OFFSET_VALUE_HELP)]

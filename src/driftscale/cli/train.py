@@ -14,6 +14,7 @@ import typer
 
 from driftscale.cli._common import (
     SEED_HELP,
+    check_seed,
     ForceOption,
     JsonOption,
     print_json,
@@ -44,7 +45,9 @@ Mults = Annotated[str, typer.Option(help="Channel factor per resolution.")]
 Attention = Annotated[bool, typer.Option(help="Self-attention at the lowest resolution.")]
 Prediction = Annotated[str, typer.Option(help="epsilon | u0: what the network predicts.")]
 Every = Annotated[int, typer.Option(help="Steps between checkpoints.")]
-Seed = Annotated[int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.")]
+Seed = Annotated[
+    int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.", callback=check_seed)
+]
 
 
 def set_threads(threads: int | None) -> None:
