@@ -44,8 +44,8 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     try:
         with _sigterm_as_exit():
             yield Path(tmp)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-            os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600: normal permissions
+            os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the new one
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -51,9 +51,7 @@ def parse_list(text: str, *, option: str, kind: Callable[[str], Any] = float) ->
         raise error(f"`{option}` must list at least one value, got {text!r}")
     for v in values:
         if not math.isfinite(v) or abs(v) > MAX_LIST_VALUE:
-            raise error(
-                f"`{option}` must be finite {noun} of magnitude at most 2**53, got {v!r}"
-            )
+            raise error(f"`{option}` must be finite {noun} of magnitude at most 2**53, got {v!r}")
     return values
 
 
@@ -85,7 +83,7 @@ def check_time_steps(times: list[float], *, method: str, tau: float | None) -> N
     ``implicit`` takes ``max(times) / tau`` steps (``tau`` 1 by default); ``explicit`` at least
     ``4 max(times)`` (its stable step is below 1/4 on the pixel grid); ``exact`` does not step.
     """
-    if method not in ("implicit", "explicit") or tau is not None and not tau > 0:
+    if method not in ("implicit", "explicit") or (tau is not None and not tau > 0):
         return  # the experiment names a bad method or tau
     step = (1.0 if tau is None else tau) if method == "implicit" else min(tau or 0.25, 0.25)
     check_limit(
@@ -116,7 +114,7 @@ class PlainErrorGroup(TyperGroup):
     """The command group; errors of the option parser are printed as click does (one
     ``Error: ...`` line naming the option, exit code 2), not in a rich panel."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         from typer.core import _main
 
         kwargs.setdefault("standalone_mode", True)
