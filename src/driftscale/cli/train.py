@@ -177,16 +177,10 @@ def train_command(
         try:
             split = load_split(data, heldout=heldout, seed=seed, grey=grey)
             result = train(
-                split.train,
-                config=config,
-                run_dir=out,
-                resume=resume,
-                force=force,
-                data_spec=split.spec,
-                max_seconds=max_seconds,
-                progress=not json_out,
+                split.train, config=config, run_dir=out, resume=resume, force=force,
+                data_spec=split.spec, max_seconds=max_seconds, progress=not json_out,
                 resume_check=_given(ctx),
-            )
+            )  # fmt: skip
         except TrainingInterrupted as exc:
             raise _interrupted(exc) from None
         finally:
