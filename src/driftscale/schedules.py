@@ -217,7 +217,8 @@ class Schedule:
         values = _parse_numbers(rest, spec) if colon else []
         if colon and len(values) < klass._required:
             raise ScheduleError(
-                f"schedule {klass.name!r} after ':' needs at least {klass._required} parameter(s) "
+                f"`schedule` {klass.name!r} after ':' needs at least {klass._required} "
+                "parameter(s) "
                 f"({', '.join(klass._params)}), got {len(values)} in {spec!r}; give them all, or "
                 f"write {klass.name!r} alone for the defaults"
             )

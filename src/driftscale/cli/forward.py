@@ -27,7 +27,13 @@ from driftscale.cli._common import (
     save_npz,
 )
 
-FLAGS = {"steps": "--steps", "T": "--T", "schedule": "--schedule", "method": "--method"}
+FLAGS = {
+    "steps": "--steps",
+    "T": "--T",
+    "schedule": "--schedule",
+    "method": "--method",
+    "image": "IMAGE",
+}
 
 
 def _figure(result: Any) -> Any:
