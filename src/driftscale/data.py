@@ -170,14 +170,14 @@ MAX_ASPECT = 64  # longer strips give unreadable (and gigantic) figures
 
 
 def _read_image_file(path: Path, name: str = "image") -> FloatArray:
-    from skimage import io
+    import imageio.v3 as iio  # skimage.io.imread mis-shapes grey+alpha PNGs
 
     if not path.exists():
         raise FileNotFoundError(f"`{name}` file {str(path)!r} does not exist")
     if path.is_dir():
         raise ValueError(f"`{name}` must be a file, got the folder {str(path)!r}")
     try:
-        img = io.imread(str(path))
+        img = iio.imread(str(path))
     except Exception as exc:  # imageio raises many types for unreadable files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(
