@@ -97,11 +97,10 @@ MAX_BATCH = 65_536
 
 def _given(ctx: typer.Context) -> list[str]:
     """The settings whose options were typed on the command line (compared on --resume)."""
-    from click.core import ParameterSource
-
+    sources = {option: ctx.get_parameter_source(option) for option in SETTINGS}
     return [
         field for option, field in SETTINGS.items()
-        if ctx.get_parameter_source(option) is ParameterSource.COMMANDLINE
+        if getattr(sources[option], "name", None) == "COMMANDLINE"
     ]  # fmt: skip
 
 
