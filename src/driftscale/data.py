@@ -35,6 +35,7 @@ __all__ = [
     "ValueScale",
     "load_dataset",
     "load_digits",
+    "load_faces",
     "load_image",
     "load_split",
     "scale",
@@ -242,6 +243,8 @@ def load_image(
     ndarray of float64, shape (H, W) or (H, W, 3), values in [0, 255]
     """
     size = None if shape is None else _check_shape(shape)
+    if isinstance(source, str) and source == "faces":
+        return load_faces()
     if isinstance(source, str) and source == "cat":
         from skimage import data
 
@@ -270,7 +273,7 @@ def load_digits() -> Dataset:
 
 
 def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Dataset:
-    """Load a data set: ``"digits"``, ``"cat"`` (one image), an image file or a folder of images.
+    """Load a data set: ``"digits"``, ``"faces"``, ``"cat"`` (one image), an image file or a folder.
 
     Every image of a folder must have the same shape; files are read in sorted order.
     """
@@ -281,7 +284,8 @@ def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Datase
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(
-            f"`data` {str(path)!r} does not exist; pass 'digits', 'cat', an image file or a folder"
+            f"`data` {str(path)!r} does not exist; pass 'digits', 'cat', 'faces', an image file "
+            "or a folder"
         )
     if path.is_file():
         return Dataset(load_image(path, grey=grey)[None], IMAGE_RANGE, path.name)
@@ -354,7 +358,7 @@ def load_split(
         raise ValueError(f"`heldout` {heldout} leaves no training images of {images.shape[0]}")
     order = np.random.default_rng([seed, 1]).permutation(images.shape[0])
     train, held = order[num_held:], order[:num_held]
-    src = source if source in ("digits", "cat") else str(Path(source).resolve())
+    src = source if source in ("digits", "faces", "cat") else str(Path(source).resolve())
     spec = {"source": src, "heldout": heldout, "split_seed": seed, "grey": grey, "scale": "unit"}
     labels = dataset.labels
     return DataSplit(
@@ -366,3 +370,13 @@ def load_split(
         train_labels=None if labels is None else labels[train],
         heldout_labels=None if labels is None or not num_held else labels[held],
     )
+
+
+def load_faces() -> Dataset:
+    """The 200 25x25 grey images of ``skimage.data.lfw_subset()`` (100 faces of Labeled Faces in
+    the Wild, then 100 non-faces), raw values on ``[0, 255]``; shipped with scikit-image, no
+    download. A second embedded data set, larger images than the digits."""
+    from skimage import data
+
+    images = np.asarray(data.lfw_subset(), dtype=np.float64)  # float on [0, 1]
+    return Dataset(images * 255.0, IMAGE_RANGE, "faces")

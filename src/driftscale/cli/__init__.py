@@ -17,6 +17,7 @@ from driftscale.cli.demo import demo
 from driftscale.cli.editing import clone_command, inpaint_command, shadow_command
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
+from driftscale.cli.generalization import generalization_command
 from driftscale.cli.memorization import memorization_command
 from driftscale.cli.osmosis import osmosis_command
 from driftscale.cli.properties import properties_command
@@ -45,6 +46,7 @@ app.command(name="memorization")(memorization_command)
 app.command(name="shadow")(shadow_command)
 app.command(name="clone")(clone_command)
 app.command(name="inpaint")(inpaint_command)
+app.command(name="generalization")(generalization_command)
 
 
 @app.command()
