@@ -40,3 +40,28 @@ def test_refused(place, name):
     args, flag = CASES[name](place)
     assert_refused(args, flag, place)
     assert not (place / "new").exists()
+
+
+GENERALIZATION = {
+    "out_wrong_format": lambda p: (["--out", str(p / "g.txt")], "--out"),
+    "samples_out_same_as_out": lambda p: (
+        ["--disjoint-halves", "--out", str(p / "g.png"), "--samples-out", str(p / "g.png")],
+        "--samples-out",
+    ),
+    "huge_T": lambda p: (["-T", "1000000000"], "--T"),
+    "negative_clip": lambda p: (["--clip", "-1"], "--clip"),
+    "negative_seed": lambda p: (["--seed", "-1"], "--seed"),
+    "huge_num_samples": lambda p: (["--num-samples", "100000000"], "--num-samples"),
+}
+MEMORIZATION_CLIP = lambda p: (["memorization", "--clip", "-1"], "--clip")  # noqa: E731
+
+
+@pytest.mark.parametrize("name", sorted(GENERALIZATION))
+def test_generalization_refused(place, name):
+    args, flag = GENERALIZATION[name](place)
+    assert_refused(["generalization", "--checkpoint", str(place / "norun"), *args], flag, place)
+
+
+def test_memorization_negative_clip_is_refused_not_off(place):
+    args, flag = MEMORIZATION_CLIP(place)
+    assert_refused(args, flag, place)

@@ -92,6 +92,12 @@ def check_time_steps(times: list[float], *, method: str, tau: float | None) -> N
     )  # fmt: skip
 
 
+def check_clip(clip: float) -> None:
+    """``--clip``: 0 (off) or a positive bound; a negative value is refused, not read as off."""
+    if not clip >= 0:
+        raise error(f"`--clip` must be 0 (off) or a positive bound, got {clip!r}")
+
+
 def check_limit(value: float, *, option: str, limit: float, what: str, fix: str) -> None:
     """Refuse a run whose estimated size or work ``value`` exceeds ``limit``, before computing.
 

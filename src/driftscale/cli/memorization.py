@@ -14,6 +14,7 @@ from driftscale.cli._common import (
     ForceOption,
     JsonOption,
     SeedOption,
+    check_clip,
     check_limit,
     check_outputs,
     check_T,
@@ -79,6 +80,7 @@ def memorization_command(
     from driftscale.figures.samples import denoiser_comparison_figure
 
     check_outputs({"--out": (out, "figure")}, force=force)
+    check_clip(clip)
     count = renamed_option(num_samples, n, default=256, flag="--num-samples", old="--n")
     check_limit(count, option="--num-samples", limit=MAX_SAMPLES, what="samples", fix="draw fewer")
     if num_steps is not None:
