@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from driftscale.cli._common import versions
+from driftscale.cli._common import PlainErrorGroup, versions
 from driftscale.cli.compare import compare_command
 from driftscale.cli.demo import demo
 from driftscale.cli.editing import clone_command, inpaint_command, shadow_command
@@ -29,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainErrorGroup,
 )
 
 app.command()(demo)

@@ -21,6 +21,7 @@ import typer
 from driftscale.cli._common import (
     ForceOption,
     SeedOption,
+    check_output_folder,
     error,
     save_npz,
     save_text,
@@ -41,8 +42,7 @@ WRITERS: dict[str, str] = {
 
 
 def _check_out(out: Path, *, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise error(f"`--out` {str(out)!r} is a file; give a folder")
+    check_output_folder(out, force=force)
     if out.exists() and any(out.iterdir()) and not force:
         raise error(f"`--out` folder {str(out)!r} is not empty; pass --force to overwrite it")
 
@@ -118,8 +118,6 @@ def demo(
 
     _check_out(out, force=force)
     with user_errors():
-        if seed < 0:
-            raise ValueError(f"`--seed` must be a non-negative integer, got {seed}")
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, list[str]] = {}
         start = time.perf_counter()

@@ -21,7 +21,8 @@ from driftscale.cli._common import (
     FORCE_HELP,
     JSON_HELP,
     SEED_HELP,
-    check_output,
+    check_outputs,
+    check_seed,
     error,
     parse_list,
     print_json,
@@ -45,7 +46,7 @@ Save = Annotated[Path | None, typer.Option(help="Also write the edited image (8-
 Npz = Annotated[Path | None, typer.Option(help="Also save the arrays (input, result, masks).")]
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 Json = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-Seed = Annotated[int, typer.Option(help=SEED_EDIT_HELP)]
+Seed = Annotated[int, typer.Option(help=SEED_EDIT_HELP, callback=check_seed)]
 Grey = Annotated[bool, typer.Option("--grey", help="Convert the images to grey.")]
 Solver = Annotated[str, typer.Option(help=SOLVER_HELP)]
 ValueOffset = Annotated[float, typer.Option(help=OFFSET_VALUE_HELP)]
@@ -54,17 +55,9 @@ Reference = Annotated[Path | None, typer.Option(help=REFERENCE_HELP)]
 
 
 def _check_outputs(out: Path, save: Path | None, npz: Path | None, force: bool) -> None:
-    """Refuse to overwrite and refuse two outputs on one path, before computing."""
-    named = [("--out", out), ("--save", save), ("--npz", npz)]
-    seen: dict[Path, str] = {}
-    for option, path in named:
-        if path is None:
-            continue
-        key = path.resolve()
-        if key in seen:
-            raise error(f"`{option}` and `{seen[key]}` name the same file {str(path)!r}")
-        seen[key] = option
-        check_output(path, force=force, option=option)
+    """Every output checked (format, folder, overwrite, no two on one path) before computing."""
+    outputs = {"--out": (out, "figure"), "--save": (save, "image"), "--npz": (npz, "npz")}
+    check_outputs(outputs, force=force)
 
 
 def _shape(text: str | None) -> tuple[int, int] | None:

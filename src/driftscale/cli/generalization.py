@@ -11,8 +11,13 @@ import typer
 from driftscale.cli._common import (
     FORCE_HELP,
     JSON_HELP,
+    MAX_SAMPLES,
     SEED_HELP,
-    check_output,
+    check_clip,
+    check_limit,
+    check_outputs,
+    check_seed,
+    check_T,
     error,
     parse_list,
     print_json,
@@ -136,7 +141,9 @@ CalSamplesOpt = Annotated[int, Opt(help="Network trajectories for the ELS patch 
 CalStepsOpt = Annotated[int, Opt(help="Steps of the grid calibrated.")]
 ClipOpt = Annotated[float, Opt(help="Clip the network's u0 to [-clip, clip]; 0: off.")]
 ThreadsOpt = Annotated[int | None, Opt(help="torch CPU threads.")]
-SeedOpt = Annotated[int, Opt(help=SEED_HELP + " The initial noise shared by all.")]
+SeedOpt = Annotated[
+    int, Opt(help=SEED_HELP + " The initial noise shared by all.", callback=check_seed)
+]
 OutOpt = Annotated[Path, Opt(help="Figure: a row of samples per denoiser (or the transition).")]
 SamplesOutOpt = Annotated[Path | None, Opt(help="--disjoint-halves: the samples of each pair.")]
 ForceOpt = Annotated[bool, Opt("--force", help=FORCE_HELP)]
@@ -189,8 +196,9 @@ def generalization_command(
     Example: driftscale generalization --disjoint-halves --sizes 8,32,128,512 --out transition.png
     """
     given = dict(locals())
-    check_output(out, force=force)
-    check_output(samples_out, force=force, option="--samples-out")
+    check_outputs({"--out": (out, "figure"), "--samples-out": (samples_out, "figure")}, force=force)
+    check_T(T)
+    check_clip(clip)
     if samples_out is not None and not disjoint_halves:
         raise error("`--samples-out` belongs to --disjoint-halves; the figure is --out")
     if samples_out is not None and samples_out.resolve() == out.resolve():
@@ -198,6 +206,7 @@ def generalization_command(
     with user_errors():
         set_threads(threads)
     count = renamed_option(num_samples, n, default=64, flag="--num-samples", old="--n")
+    check_limit(count, option="--num-samples", limit=MAX_SAMPLES, what="samples", fix="draw fewer")
     common = {"num_samples": count, "clip": clip if clip > 0 else None, "progress": not json_out}
     if disjoint_halves:
         options = common | {k: given[k] for k in _HALVES}

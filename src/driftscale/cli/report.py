@@ -81,7 +81,7 @@ def report_command(
     if not folder.is_dir():
         raise error(f"`DIR` must be the folder of a `driftscale demo` run, got {str(folder)!r}")
     target = folder / REPORT_NAME if out is None else out
-    check_output(target, force=force)
+    check_output(target, force=force, kind="html")
     with flag_errors({"folder": "DIR"}):
         line = write_report(folder, target)
     typer.echo(line)
