@@ -10,7 +10,8 @@ The public API, re-exported from the modules that implement it:
   :class:`NetworkDenoiser` and :func:`load_denoiser` (PyTorch, imported on first use)
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
 - osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
-  :func:`noise_guidance`
+  :func:`noise_guidance`; its steady state :func:`solve_steady_state` and the editing tools
+  :func:`remove_shadow`, :func:`clone`, :func:`inpaint`
 - the PDE view: :class:`VPSDE`, :class:`FokkerPlanck1D`
 - properties: :func:`check_properties`, :class:`PropertyReport`
 - distributions: :class:`IsotropicGaussian`
@@ -33,20 +34,25 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "admissibility_bounds": "driftscale.schedules",
     "canonical_drift": "driftscale.osmosis",
+    "clone": "driftscale.osmosis",
     "check_properties": "driftscale.properties",
     "Dataset": "driftscale.data",
     "Denoiser": "driftscale.reverse",
+    "EquivariantLocalDenoiser": "driftscale.reverse.local",
     "Distribution": "driftscale.typing",
     "entropy_admissibility": "driftscale.schedules",
     "ExactDenoiser": "driftscale.reverse",
     "FokkerPlanck1D": "driftscale.pde",
     "GaussianDenoiser": "driftscale.reverse",
     "HomogeneousDiffusion": "driftscale.osmosis",
+    "inpaint": "driftscale.osmosis",
     "IsotropicGaussian": "driftscale.distributions",
     "load_dataset": "driftscale.data",
     "load_denoiser": "driftscale.learned",
     "load_digits": "driftscale.data",
+    "load_faces": "driftscale.data",
     "load_image": "driftscale.data",
+    "LocalDenoiser": "driftscale.reverse.local",
     "memorization_report": "driftscale.evaluation.memorization",
     "MemorizationReport": "driftscale.evaluation.memorization",
     "NetworkDenoiser": "driftscale.learned",
@@ -56,12 +62,17 @@ _EXPORTS: dict[str, str] = {
     "PointDenoiser": "driftscale.reverse",
     "ProbabilisticDiffusion": "driftscale.diffusion",
     "PropertyReport": "driftscale.properties",
+    "remove_shadow": "driftscale.osmosis",
+    "run_disjoint_halves": "driftscale.experiments.generalization_run",
+    "run_generalization": "driftscale.experiments.generalization_run",
     "sample": "driftscale.reverse",
     "SampleResult": "driftscale.reverse",
     "scale": "driftscale.data",
     "ScaleSpace": "driftscale.typing",
     "Schedule": "driftscale.schedules",
     "ScheduleError": "driftscale.schedules",
+    "solve_steady_state": "driftscale.osmosis",
+    "SmoothedExactDenoiser": "driftscale.reverse.smoothed",
     "ValueScale": "driftscale.data",
     "VPSDE": "driftscale.diffusion",
 }

@@ -11,7 +11,9 @@ import contextlib
 import dataclasses
 import math
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,13 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
 
     ``suffix`` of the temporary file defaults to that of ``path`` (writers that choose a format by
-    the extension, such as matplotlib, need it). On an exception the temporary file is removed and
-    ``path`` is left as it was.
+    the extension, such as matplotlib, need it). Missing parent folders are created here, at
+    write time (never while options are checked). On an exception, and on SIGTERM during the
+    write (turned into :class:`SystemExit` with code 143 while the write runs), the temporary
+    file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix
     )
@@ -37,12 +42,37 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     umask = os.umask(0)
     os.umask(umask)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
+        with _sigterm_as_exit():
+            yield Path(tmp)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600: normal permissions
+            os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the new one
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into :class:`SystemExit` (so ``finally`` blocks run) while inside.
+
+    Only where SIGTERM still has its default action (it would kill the process without cleanup)
+    and in the main thread (the only one that may set handlers); otherwise nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_image",
+    "check_int",
     "check_open_unit_interval",
     "check_positive_array",
     "check_positive_int",
@@ -89,6 +90,13 @@ def check_positive_array(x: Any, *, name: str, fix: str = "") -> FloatArray:
             f"({int(np.count_nonzero(arr <= 0))} non-positive entries){hint}"
         )
     return arr
+
+
+def check_int(value: Any, *, name: str) -> int:
+    """Check an integer (Python or NumPy; not a bool, never a float truncated silently)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"`{name}` must be an integer, got {_short(value)}")
+    return int(value)
 
 
 def check_positive_int(value: Any, *, name: str) -> int:

@@ -35,6 +35,7 @@ __all__ = [
     "ValueScale",
     "load_dataset",
     "load_digits",
+    "load_faces",
     "load_image",
     "load_split",
     "scale",
@@ -79,6 +80,8 @@ class ValueScale:
         """The scaling of ``kind`` for raw data ``x`` with range ``data_range``."""
         check_choice(kind, name="scale", choices=SCALE_KINDS)
         lo, hi = (float(v) for v in data_range)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"`data_range` must be finite (low, high), got {data_range!r}")
         if not hi > lo:
             raise ValueError(f"`data_range` must satisfy low < high, got {data_range!r}")
         if kind == "unit":
@@ -163,27 +166,55 @@ def _to_image_range(img: np.ndarray, source: str) -> FloatArray:
     )
 
 
-def _read_image_file(path: Path) -> FloatArray:
-    from skimage import io
+MAX_IMAGE_PIXELS = 4096 * 4096  # larger images would need gigabytes per film-strip frame
+MAX_ASPECT = 64  # longer strips give unreadable (and gigantic) figures
+
+
+def _read_image_file(path: Path, name: str = "image") -> FloatArray:
+    import imageio.v3 as iio  # skimage.io.imread mis-shapes grey+alpha PNGs
 
     if not path.exists():
-        raise FileNotFoundError(f"`image` file {str(path)!r} does not exist")
+        raise FileNotFoundError(f"`{name}` file {str(path)!r} does not exist")
     if path.is_dir():
-        raise ValueError(f"`image` must be a file, got the folder {str(path)!r}")
+        raise ValueError(f"`{name}` must be a file, got the folder {str(path)!r}")
     try:
-        img = io.imread(str(path))
+        img = iio.imread(str(path))
     except Exception as exc:  # imageio raises many types for unreadable files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(
-            f"`image` file {str(path)!r} could not be read as an image "
-            f"({type(exc).__name__}: {exc}); accepted: {', '.join(IMAGE_EXTENSIONS)}"
-        ) from exc
-    if img.ndim == 3 and img.shape[-1] == 4:
-        img = img[..., :3]  # drop alpha
-    if img.ndim not in (2, 3):
+            f"`{name}` file {str(path)!r} could not be read as an image ({first[:120]}); "
+            f"accepted: {', '.join(IMAGE_EXTENSIONS)}"
+        ) from None
+    img = np.asarray(img)
+    if img.ndim == 3 and img.shape[-1] in (2, 4):
+        img = img[..., : img.shape[-1] - 1]  # drop alpha: grey+alpha -> grey, RGBA -> RGB
+        img = img[..., 0] if img.shape[-1] == 1 else img
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] != 3):
         raise ValueError(
-            f"`image` {str(path)!r} has shape {img.shape}; expected (H, W) or (H, W, C)"
+            f"`{name}` {str(path)!r} has shape {img.shape}; accepted: (H, W) grey, (H, W, 2) "
+            "grey+alpha, (H, W, 3) RGB or (H, W, 4) RGBA"
         )
-    return _to_image_range(np.asarray(img), str(path))
+    _check_image_size(img.shape[:2], name=name, source=str(path))
+    return _to_image_range(img, str(path))
+
+
+def _check_image_size(hw: tuple[int, ...], *, name: str, source: str) -> None:
+    h, w = int(hw[0]), int(hw[1])
+    if max(h, w) > MAX_ASPECT * min(h, w) or h * w > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"`{name}` {source!r} is {h} x {w} pixels; accepted: at most "
+            f"{MAX_IMAGE_PIXELS} pixels and an aspect ratio up to {MAX_ASPECT}; crop or resize it"
+        )
+
+
+def _check_shape(shape: Any) -> tuple[int, int]:
+    ok = isinstance(shape, tuple | list) and len(shape) == 2
+    ok = ok and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in shape)
+    if not ok or min(shape) < 1:
+        raise ValueError(f"`shape` must be (H, W) with positive integer sizes, got {shape!r}")
+    if shape[0] * shape[1] > MAX_IMAGE_PIXELS:
+        raise ValueError(f"`shape` must have at most {MAX_IMAGE_PIXELS} pixels, got {shape!r}")
+    return int(shape[0]), int(shape[1])
 
 
 def load_image(
@@ -191,6 +222,7 @@ def load_image(
     *,
     grey: bool = False,
     shape: tuple[int, int] | None = None,
+    name: str = "image",
 ) -> FloatArray:
     """Load an image as raw float64 values on ``[0, 255]``.
 
@@ -198,32 +230,35 @@ def load_image(
     ----------
     source : str or path
         ``"cat"`` for scikit-image's Chelsea (the default, 300 x 451 colour), or an image file
-        (PNG, JPEG, TIFF, BMP).
+        (PNG, JPEG, TIFF, BMP). An alpha channel is dropped (grey+alpha reads as grey).
     grey : bool
         Convert colour to grey (ITU-R 601 luma, as :func:`skimage.color.rgb2gray`).
     shape : (int, int), optional
         Resize to ``(H, W)`` with anti-aliasing (handy for fast experiments).
+    name : str
+        The argument (or option) named in error messages.
 
     Returns
     -------
     ndarray of float64, shape (H, W) or (H, W, 3), values in [0, 255]
     """
+    size = None if shape is None else _check_shape(shape)
+    if isinstance(source, str) and source == "faces":
+        return load_faces()
     if isinstance(source, str) and source == "cat":
         from skimage import data
 
         img = data.chelsea().astype(np.float64)
     else:
-        img = _read_image_file(Path(source))
+        img = _read_image_file(Path(source), name)
     if grey and img.ndim == 3:
         from skimage.color import rgb2gray
 
-        img = rgb2gray(img / 255.0) * 255.0 if img.shape[-1] == 3 else img.mean(axis=-1)
-    if shape is not None:
+        img = rgb2gray(img / 255.0) * 255.0
+    if size is not None:
         from skimage.transform import resize
 
-        if len(shape) != 2 or min(shape) < 1:
-            raise ValueError(f"`shape` must be (H, W) with positive sizes, got {shape!r}")
-        img = resize(img, (*shape, *img.shape[2:]), anti_aliasing=True, preserve_range=True)
+        img = resize(img, (*size, *img.shape[2:]), anti_aliasing=True, preserve_range=True)
     return np.ascontiguousarray(img, dtype=np.float64)
 
 
@@ -238,7 +273,7 @@ def load_digits() -> Dataset:
 
 
 def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Dataset:
-    """Load a data set: ``"digits"``, ``"cat"`` (one image), an image file or a folder of images.
+    """Load a data set: ``"digits"``, ``"faces"``, ``"cat"`` (one image), an image file or a folder.
 
     Every image of a folder must have the same shape; files are read in sorted order.
     """
@@ -249,7 +284,8 @@ def load_dataset(source: str | Path = "digits", *, grey: bool = False) -> Datase
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(
-            f"`data` {str(path)!r} does not exist; pass 'digits', 'cat', an image file or a folder"
+            f"`data` {str(path)!r} does not exist; pass 'digits', 'cat', 'faces', an image file "
+            "or a folder"
         )
     if path.is_file():
         return Dataset(load_image(path, grey=grey)[None], IMAGE_RANGE, path.name)
@@ -322,7 +358,7 @@ def load_split(
         raise ValueError(f"`heldout` {heldout} leaves no training images of {images.shape[0]}")
     order = np.random.default_rng([seed, 1]).permutation(images.shape[0])
     train, held = order[num_held:], order[:num_held]
-    src = source if source in ("digits", "cat") else str(Path(source).resolve())
+    src = source if source in ("digits", "faces", "cat") else str(Path(source).resolve())
     spec = {"source": src, "heldout": heldout, "split_seed": seed, "grey": grey, "scale": "unit"}
     labels = dataset.labels
     return DataSplit(
@@ -334,3 +370,13 @@ def load_split(
         train_labels=None if labels is None else labels[train],
         heldout_labels=None if labels is None or not num_held else labels[held],
     )
+
+
+def load_faces() -> Dataset:
+    """The 200 25x25 grey images of ``skimage.data.lfw_subset()`` (100 faces of Labeled Faces in
+    the Wild, then 100 non-faces), raw values on ``[0, 255]``; shipped with scikit-image, no
+    download. A second embedded data set, larger images than the digits."""
+    from skimage import data
+
+    images = np.asarray(data.lfw_subset(), dtype=np.float64)  # float on [0, 1]
+    return Dataset(images * 255.0, IMAGE_RANGE, "faces")

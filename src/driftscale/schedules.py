@@ -46,6 +46,20 @@ __all__ = [
 LOG_2PI_E = math.log(2.0 * math.pi * math.e)
 
 
+def _parse_numbers(rest: str, spec: str) -> list[float]:
+    """The finite numbers after ``name:`` of a schedule string."""
+    try:
+        values = [float(v) for v in rest.split(",")] if rest.strip() else []
+    except ValueError:
+        values = [math.nan]
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ScheduleError(
+            f"`schedule` parameters must be numbers separated by commas (finite), got {rest!r} "
+            f"in {spec!r}"
+        )
+    return values
+
+
 class ScheduleError(ValueError):
     """An unknown or malformed schedule specification."""
 
@@ -64,6 +78,7 @@ class Schedule:
 
     name: ClassVar[str] = ""
     _params: ClassVar[tuple[str, ...]] = ()
+    _required: ClassVar[int] = 0  # parameters needed after "name:" (the rest have defaults)
     _registry: ClassVar[dict[str, type[Schedule]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -200,17 +215,16 @@ class Schedule:
                 f"`schedule` must be a string such as 'constant:0.02', got {spec!r}. "
                 f"Known: {', '.join(cls.names())}"
             )
-        name, _, rest = spec.strip().partition(":")
+        name, colon, rest = spec.strip().partition(":")
         klass = cls._lookup(name.strip().lower())
-        values: list[float] = []
-        if rest.strip():
-            try:
-                values = [float(v) for v in rest.split(",")]
-            except ValueError as exc:
-                raise ScheduleError(
-                    f"`schedule` parameters must be numbers separated by commas, got {rest!r} "
-                    f"in {spec!r}"
-                ) from exc
+        values = _parse_numbers(rest, spec) if colon else []
+        if colon and len(values) < klass._required:
+            raise ScheduleError(
+                f"`schedule` {klass.name!r} after ':' needs at least {klass._required} "
+                "parameter(s) "
+                f"({', '.join(klass._params)}), got {len(values)} in {spec!r}; give them all, or "
+                f"write {klass.name!r} alone for the defaults"
+            )
         kwargs = klass._parse_values(values, spec)
         if T is not None:
             kwargs.setdefault("T", T)
@@ -273,6 +287,7 @@ class ConstantSchedule(Schedule):
     beta_value: float = 0.02
     name: ClassVar[str] = "constant"
     _params: ClassVar[tuple[str, ...]] = ("beta_value",)
+    _required: ClassVar[int] = 1
 
     def __init__(self, *, beta: float = 0.02, T: int = 1000) -> None:
         object.__setattr__(self, "beta_value", float(beta))
@@ -301,6 +316,7 @@ class LinearSchedule(Schedule):
     beta_end: float = 0.02
     name: ClassVar[str] = "linear"
     _params: ClassVar[tuple[str, ...]] = ("beta_start", "beta_end")
+    _required: ClassVar[int] = 2
 
     def _betas(self) -> FloatArray:
         return np.linspace(self.beta_start, self.beta_end, self.T)
@@ -318,6 +334,7 @@ class CosineSchedule(Schedule):
     max_beta: float = 0.999
     name: ClassVar[str] = "cosine"
     _params: ClassVar[tuple[str, ...]] = ("s", "max_beta")
+    _required: ClassVar[int] = 1
 
     def _betas(self) -> FloatArray:
         t = np.arange(self.T + 1) / self.T
@@ -336,6 +353,7 @@ class SigmoidSchedule(Schedule):
     width: float = 6.0
     name: ClassVar[str] = "sigmoid"
     _params: ClassVar[tuple[str, ...]] = ("beta_start", "beta_end", "width")
+    _required: ClassVar[int] = 2
 
     def _betas(self) -> FloatArray:
         x = np.linspace(-self.width, self.width, self.T)
@@ -349,6 +367,7 @@ class ArraySchedule(Schedule):
     betas: tuple[float, ...] = field(default=())
     name: ClassVar[str] = "array"
     _params: ClassVar[tuple[str, ...]] = ("betas",)
+    _required: ClassVar[int] = 1
 
     def __init__(self, *, betas: Any, T: int | None = None) -> None:
         arr = check_array(betas, name="betas", ndim=1)

@@ -63,7 +63,7 @@ def test_refuses_to_overwrite_without_force(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--data", "gauss:0;1"], "`data` must look like 'mixture:-2,2;0.3'"),
+        (["--data", "gauss:0;1"], "`--data` must look like 'mixture:-2,2;0.3'"),
         (["--method", "euler"], "`--method` must be one of 'exact'"),
         (["--flux", "upwind"], "`--flux` must be one of"),
         (["--steps", "0,500"], "must not exceed the schedule's T = 100"),

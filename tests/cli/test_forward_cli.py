@@ -76,7 +76,7 @@ def test_forward_same_seed_same_npz(tmp_path):
         (["--steps", "0,2000"], "must not exceed the schedule's T = 1000"),
         (["--schedule", "foo"], "Unknown schedule 'foo'"),
         (["--schedule", "constant:1.2"], "strictly inside (0, 1)"),
-        (["--method", "euler"], "`method` must be one of"),
+        (["--method", "euler"], "`--method` must be one of"),
         (["missing.png"], "does not exist"),
     ],
 )

@@ -72,12 +72,12 @@ def test_osmosis_refuses_to_overwrite_without_force(tmp_path, small_png):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--times", "-1,2"], "`times` must be non-negative"),
+        (["--times", "-1,2"], "`--times` must be non-negative"),
         (["--times", "0,a"], "`--times` must be numbers separated by commas"),
-        (["--method", "rk4"], "`method` must be one of 'exact', 'implicit', 'explicit'"),
+        (["--method", "rk4"], "`--method` must be one of 'exact', 'implicit', 'explicit'"),
         (["--offset", "0.5"], "non-positive guidance pixels"),
         (["--method", "explicit", "--tau", "5"], "exceeds the explicit stability bound"),
-        (["--method", "implicit", "--tau", "0"], "`tau` must be a positive finite step size"),
+        (["--method", "implicit", "--tau", "0"], "`--tau` must be a positive finite step size"),
     ],
 )
 def test_osmosis_bad_input_is_one_line_error(tmp_path, small_png, extra, message):

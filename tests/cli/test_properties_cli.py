@@ -79,7 +79,7 @@ def test_raw_scale_reports_prop1_failure():
         (["--data", "missing-folder"], "does not exist"),
         (["--steps", "5"], "at least two positive steps"),
         (["--steps", "1,x"], "`--steps` must be integers"),
-        (["--samples", "5"], "`num_samples` must be at least 20"),
+        (["--samples", "5"], "`--samples` must be at least 20"),
         (["--shape", "3"], "`--shape` must be H,W"),
     ],
 )

@@ -84,16 +84,16 @@ def test_sample_refuses_to_overwrite_without_force(tmp_path):
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (["--sampler", "euler"], "`sampler` must be one of 'ddpm', 'ddim', 'sde', 'ode'"),
+        (["--sampler", "euler"], "`--sampler` must be one of 'ddpm', 'ddim', 'sde', 'ode'"),
         (["--denoiser", "net"], "`--denoiser` must be 'exact', 'point' or the run folder"),
         (["--data", "missing-folder"], "does not exist"),
-        (["--eta", "0.5"], "`eta` applies to sampler='ddim' only"),
-        (["--n", "0"], "`num_samples` must be a positive integer"),
+        (["--eta", "0.5"], "`--eta` applies to sampler='ddim' only"),
+        (["--n", "0"], "`--num-samples` must be a positive integer"),
         (["--heldout", "1.5"], "`--heldout` must be a fraction in [0, 1)"),
         (["--point-index", "5000", "--denoiser", "point"], "`--point-index` must lie in"),
         (["--inpaint", "bottom"], "`--inpaint` must be one of"),
         (["--schedule", "foo"], "Unknown schedule 'foo'"),
-        (["--threshold", "2"], "`threshold` must lie in (0, 1]"),
+        (["--threshold", "2"], "`--threshold` must lie in (0, 1]"),
     ],
 )
 def test_sample_bad_input_one_line_error(tmp_path, args, match):

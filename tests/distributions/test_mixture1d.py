@@ -66,3 +66,16 @@ def test_errors():
     with pytest.raises(TypeError, match="`grid` must be a Grid1D"):
         Mixture1D(means=(0.0,), stds=(1.0,)).cell_averages(np.linspace(0, 1, 5))
     assert Mixture1D(means=(0.0,), stds=(1.0,)).mass_outside(Grid1D(-8.0, 8.0, 4)) < 1e-14
+
+
+def test_a_point_mass_on_a_cell_face_is_binned_like_a_histogram():
+    # half-open cells [a, b) as numpy.histogram: the closed form and a histogram of samples of
+    # point masses sitting exactly on faces (and on the upper boundary) agree to round-off
+    grid = Grid1D(-2.0, 2.0, 8)  # faces at -2, -1.5, ..., 2
+    m = Mixture1D(means=(-1.0, 0.0, 2.0), stds=(0.0, 0.0, 0.0), weights=(1.0, 2.0, 1.0))
+    exact = m.cell_averages(grid)
+    hist = grid.histogram(m.sample(4000, rng=0))
+    counts = hist * grid.h * 4000
+    assert grid.mass(exact) == pytest.approx(1.0, abs=1e-15)
+    # the same cells hold the mass: the cells right of -1 and 0, and the last (closed) cell
+    assert np.flatnonzero(exact).tolist() == np.flatnonzero(counts).tolist() == [2, 4, 7]

@@ -37,11 +37,14 @@ def test_distances_match_brute_force(rng, chunk_size):
 
 def test_exact_copies_and_duplicates(rng):
     train = rng.uniform(-1, 1, size=(10, 6))
-    train[9] = train[4]  # a duplicated training image: d2 = 0 for its copies
+    train[9] = train[4]  # a duplicated training image: d2 counts it once
     samples = np.vstack([train[[1, 4]], train[1] + 1e-3, rng.uniform(-1, 1, size=(1, 6))])
     rep = memorization_report(samples, train, threshold=0.25)
     assert rep.d1[0] == 0.0 and rep.d1[1] == 0.0  # recomputed exactly, no cancellation error
-    assert rep.d2[1] == 0.0 and rep.ratio[1] == 0.0 and rep.nearest_index[1] in (4, 9)
+    # d2 is the distance to the second-nearest *distinct* image (not the duplicate, d2 = 0)
+    others = np.delete(train, [4, 9], axis=0)
+    assert rep.d2[1] == pytest.approx(np.min(np.linalg.norm(others - train[4], axis=1)), rel=1e-12)
+    assert rep.ratio[1] == 0.0 and rep.nearest_index[1] in (4, 9)
     assert rep.memorised.tolist()[:3] == [True, True, True]
     # a near copy (d1 ~ 1e-3 * sqrt(6)) of a training image is memorised
     assert rep.ratio[2] < 0.01
@@ -147,3 +150,19 @@ def test_figure_errors_are_named(rng):
 def test_bad_input_is_named(samples, train, kwargs, match):
     with pytest.raises(ValueError, match=match):
         memorization_report(samples, train, **kwargs)
+
+
+def test_a_near_copy_of_a_duplicated_training_image_counts_as_memorised():
+    # the exact denoiser's copies carry ~1e-16 of round-off: with the image twice in the training
+    # set, d1 = d2 ~ 6e-16 would give ratio 1 ("new") if d2 counted the duplicate
+    train = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    sample = np.array([[6e-16, 0.0]])
+    rep = memorization_report(sample, train)
+    assert rep.ratio[0] == pytest.approx(6e-16, rel=1e-6)  # d1 = 6e-16, d2 = 1 (distinct image)
+    assert rep.fraction_memorized == 1.0
+    assert rep.nearest_index[0] == 0  # an index into `train` (the first of the duplicates)
+
+
+def test_train_with_one_distinct_image_is_refused():
+    with pytest.raises(ValueError, match="at least 2 distinct images"):
+        memorization_report(np.zeros((1, 2)), np.zeros((3, 2)))

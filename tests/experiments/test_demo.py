@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from driftscale._io import to_jsonable
 from driftscale.cli import app
 from driftscale.experiments.demo import DEMO_PARTS, DemoPart, run_demo, run_demo_part
 from driftscale.experiments.forward_strip import ForwardStripResult
@@ -21,12 +23,44 @@ def test_every_part_wrote_its_files(demo_run):
     assert list(summary["parts"]) == list(DEMO_PARTS)
     for name, part in summary["parts"].items():
         assert part["files"], name
+        assert f"results/{name}.json" in part["files"], name  # every part's record
         for file in part["files"]:
             data = (out / file).read_bytes()
-            assert data[:4] == b"\x89PNG" or file.endswith((".json", ".txt")), file
-    written = {p.name for p in out.iterdir()}
+            if file.endswith(".npz"):
+                assert data[:4] == b"PK\x03\x04", file  # a zip archive
+                with np.load(out / file) as npz:
+                    assert npz.files, file
+            elif file.endswith(".json"):
+                assert json.loads(data), file
+            else:
+                assert data[:4] == b"\x89PNG" or file.endswith(".txt"), file
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     listed = {f for part in summary["parts"].values() for f in part["files"]}
-    assert written == listed | {"summary.json"}
+    assert written == listed | {"summary.json", "results/run.json", "index.html"}
+
+
+def test_the_demo_ends_with_the_report_and_prints_its_path_last(demo_run):
+    out, summary = demo_run
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "scale-slider" in page
+    assert len(summary["parts"]["scales"]["files"]) == 2 * 40 + 1  # frames + record
+    res = runner.invoke(app, ["report", str(out), "--out", str(out.parent / "again.html")])
+    assert res.exit_code == 0 and res.stdout.strip().splitlines()[-1].endswith("again.html")
+
+
+def test_record_and_arrays_of_a_part_are_its_result(demo_run):
+    part = run_demo_part("fokker-planck", seed=0)
+    out, _ = demo_run
+    stored = json.loads((out / "results" / "fokker-planck.json").read_text())
+    fresh = json.loads(json.dumps(to_jsonable(part.record())))
+    assert stored.pop("seconds") > 0 and fresh.pop("seconds") > 0  # wall time: not a number
+    assert stored == fresh  # of the result; every other number is the same for the same seed
+    arrays = part.arrays()
+    with np.load(out / "results" / "fokker-planck.npz") as npz:
+        assert set(npz.files) == set(arrays)
+        for key, value in arrays.items():
+            assert np.array_equal(npz[key], value), key
+    assert run_demo_part("forward", seed=0).arrays() == {}
 
 
 def test_forward_part(demo_run):

@@ -6,18 +6,19 @@ Every command has ``--help`` with an example, ``--seed``, ``--out`` (no overwrit
 
 from __future__ import annotations
 
-import platform
-from importlib import metadata
-
 import typer
 
+from driftscale.cli._common import PlainErrorGroup, versions
 from driftscale.cli.compare import compare_command
 from driftscale.cli.demo import demo
+from driftscale.cli.editing import clone_command, inpaint_command, shadow_command
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
+from driftscale.cli.generalization import generalization_command
 from driftscale.cli.memorization import memorization_command
 from driftscale.cli.osmosis import osmosis_command
 from driftscale.cli.properties import properties_command
+from driftscale.cli.report import report_command
 from driftscale.cli.sample import sample_command
 from driftscale.cli.train import train_command
 
@@ -28,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainErrorGroup,
 )
 
 app.command()(demo)
@@ -39,28 +41,18 @@ app.command(name="sample")(sample_command)
 app.command(name="properties")(properties_command)
 app.command(name="train")(train_command)
 app.command(name="memorization")(memorization_command)
+app.command(name="shadow")(shadow_command)
+app.command(name="clone")(clone_command)
+app.command(name="inpaint")(inpaint_command)
+app.command(name="generalization")(generalization_command)
+app.command(name="report")(report_command)
 
 
 @app.command()
 def env() -> None:
     """Print the versions of driftscale and its dependencies (paste them into bug reports)."""
-    typer.echo(f"python {platform.python_version()} ({platform.platform()})")
-    for dist in (
-        "driftscale",
-        "numpy",
-        "scipy",
-        "scikit-image",
-        "scikit-learn",
-        "matplotlib",
-        "typer",
-        "tqdm",
-        "torch",
-    ):
-        try:
-            version = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            version = "not installed"
-        typer.echo(f"{dist} {version}")
+    for name, version in versions().items():
+        typer.echo(f"{name} {version}")
 
 
 def main() -> None:

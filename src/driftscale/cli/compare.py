@@ -17,7 +17,8 @@ from driftscale.cli._common import (
     ImageArgument,
     JsonOption,
     SeedOption,
-    check_output,
+    check_frames,
+    check_outputs,
     flag_errors,
     parse_list,
     print_json,
@@ -26,6 +27,14 @@ from driftscale.cli._common import (
 )
 from driftscale.cli.osmosis import MethodOption, OffsetOption
 
+FLAGS = {
+    "steps": "--steps",
+    "times": "--times",
+    "beta": "--beta",
+    "offset": "--offset",
+    "method": "--method",
+    "image": "IMAGE",
+}
 CompareNpzOption = Annotated[
     Path | None, typer.Option(help="Also save the arrays (diffusion, osmosis frames).")
 ]
@@ -62,9 +71,10 @@ def compare_command(
 
     step_list = parse_list(steps, option="--steps", kind=int)
     time_list = parse_list(times, option="--times")
-    check_output(out, force=force)
-    check_output(npz, force=force, option="--npz")
-    with flag_errors({"steps": "--steps"}):
+    check_outputs({"--out": (out, "figure"), "--npz": (npz, "npz")}, force=force)
+    check_frames(step_list, option="--steps")
+    check_frames(time_list, option="--times")
+    with flag_errors(FLAGS):
         result = run_fig1(
             image,
             steps=step_list,

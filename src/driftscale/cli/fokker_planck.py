@@ -13,10 +13,14 @@ from typing import Annotated, Any
 import typer
 
 from driftscale.cli._common import (
+    MAX_CHAIN_WORK,
     ForceOption,
     JsonOption,
     SeedOption,
-    check_output,
+    check_frames,
+    check_limit,
+    check_outputs,
+    check_T,
     flag_errors,
     parse_list,
     print_json,
@@ -32,7 +36,12 @@ FLAGS = {
     "flux": "--flux",
     "num_samples": "--samples",
     "num_cells": "--cells",
+    "half_width": "--half-width",
+    "schedule": "--schedule",
+    "data": "--data",
+    "T": "--T",
 }
+MAX_CELLS = 100_000
 DataOption = Annotated[
     str,
     typer.Option(
@@ -95,10 +104,10 @@ def fokker_planck(
     from driftscale.experiments.fokker_planck_run import run_fokker_planck
 
     step_list = parse_list(steps, option="--steps", kind=int)
-    check_output(out, force=force)
-    check_output(npz, force=force, option="--npz")
     conv_path = out.with_name(out.stem + "-convergence.png") if refine else None
-    check_output(conv_path, force=force, option="--out (convergence figure)")
+    outputs = {"--out": (out, "figure"), "--npz": (npz, "npz")}
+    check_outputs(outputs | {"--out (convergence figure)": (conv_path, "figure")}, force=force)
+    _check_work(T, step_list, cells=cells, samples=samples)
     with flag_errors(FLAGS):
         result = run_fokker_planck(
             data,
@@ -120,6 +129,17 @@ def fokker_planck(
         return
     typer.echo(f"wrote {out}" + (f" and {conv_path}" if conv_path else ""))
     typer.echo(result.format_table())
+
+
+def _check_work(T: int | None, steps: list[int], *, cells: int, samples: int) -> None:
+    """The size/work estimate: schedule length, frames, cells, Monte-Carlo chains x steps."""
+    check_T(T)
+    check_frames(steps, option="--steps")
+    check_limit(cells, option="--cells", limit=MAX_CELLS, what="grid cells", fix="use fewer")
+    check_limit(
+        max(samples, 1) * max(max(steps), 1), option="--samples", limit=MAX_CHAIN_WORK,
+        what="Monte-Carlo chain steps (samples x last step)", fix="use fewer --samples",
+    )  # fmt: skip
 
 
 def _figures(result: Any) -> tuple[Any, Any]:

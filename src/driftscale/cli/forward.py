@@ -17,7 +17,9 @@ from driftscale.cli._common import (
     ImageArgument,
     JsonOption,
     SeedOption,
-    check_output,
+    check_frames,
+    check_outputs,
+    check_T,
     flag_errors,
     parse_list,
     print_json,
@@ -25,7 +27,13 @@ from driftscale.cli._common import (
     save_npz,
 )
 
-FLAGS = {"steps": "--steps"}
+FLAGS = {
+    "steps": "--steps",
+    "T": "--T",
+    "schedule": "--schedule",
+    "method": "--method",
+    "image": "IMAGE",
+}
 
 
 def _figure(result: Any) -> Any:
@@ -81,8 +89,9 @@ def forward(
     from driftscale.experiments.forward_strip import run_forward_strip
 
     step_list = parse_list(steps, option="--steps", kind=int)
-    check_output(out, force=force)
-    check_output(npz, force=force, option="--npz")
+    check_outputs({"--out": (out, "figure"), "--npz": (npz, "npz")}, force=force)
+    check_T(T)
+    check_frames(step_list, option="--steps")
     with flag_errors(FLAGS):
         result = run_forward_strip(
             image,

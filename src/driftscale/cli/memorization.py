@@ -10,10 +10,14 @@ from typing import Annotated, Any
 import typer
 
 from driftscale.cli._common import (
+    MAX_SAMPLES,
     ForceOption,
     JsonOption,
     SeedOption,
-    check_output,
+    check_clip,
+    check_limit,
+    check_outputs,
+    check_T,
     flag_errors,
     print_json,
     renamed_option,
@@ -21,6 +25,15 @@ from driftscale.cli._common import (
 )
 from driftscale.cli.train import Threads, set_threads
 
+FLAGS = {
+    "data": "--data",
+    "checkpoint": "--checkpoint",
+    "sampler": "--sampler",
+    "num_samples": "--num-samples",
+    "num_steps": "--num-steps",
+    "clip": "--clip",
+    "threshold": "--threshold",
+}
 CheckpointOption = Annotated[Path, typer.Option(help="Run folder (or checkpoint.pt) of `train`.")]
 DataOption = Annotated[
     str | None, typer.Option(help="Data of the run (default: the checkpoint's; checked).")
@@ -66,9 +79,13 @@ def memorization_command(
     from driftscale.experiments.memorization_run import run_memorization
     from driftscale.figures.samples import denoiser_comparison_figure
 
-    check_output(out, force=force)
+    check_outputs({"--out": (out, "figure")}, force=force)
+    check_clip(clip)
     count = renamed_option(num_samples, n, default=256, flag="--num-samples", old="--n")
-    with flag_errors({"data": "--data"}):
+    check_limit(count, option="--num-samples", limit=MAX_SAMPLES, what="samples", fix="draw fewer")
+    if num_steps is not None:
+        check_T(num_steps, option="--num-steps")
+    with flag_errors(FLAGS):
         set_threads(threads)
         res = run_memorization(
             checkpoint,

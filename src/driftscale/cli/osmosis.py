@@ -18,10 +18,12 @@ from driftscale.cli._common import (
     ImageArgument,
     JsonOption,
     SeedOption,
-    check_output,
+    check_frames,
+    check_outputs,
+    check_time_steps,
+    flag_errors,
     parse_list,
     print_json,
-    user_errors,
     write_outputs,
 )
 
@@ -34,6 +36,14 @@ OFFSET_HELP = (
     "Noise guidance v = OFFSET + N(0, 1): the offset keeps v positive and sets the drift and "
     "the contrast of the steady state (about 1/OFFSET)."
 )
+FLAGS = {
+    "times": "--times",
+    "method": "--method",
+    "tau": "--tau",
+    "offset": "--offset",
+    "guidance": "--guidance",
+    "image": "IMAGE",
+}
 MethodOption = Annotated[str, typer.Option(help=METHOD_HELP)]
 OffsetOption = Annotated[float, typer.Option(help=OFFSET_HELP)]
 OsmosisNpzOption = Annotated[
@@ -73,9 +83,10 @@ def osmosis_command(
     from driftscale.experiments.fig1 import run_osmosis
 
     time_list = parse_list(times, option="--times")
-    check_output(out, force=force)
-    check_output(npz, force=force, option="--npz")
-    with user_errors():
+    check_outputs({"--out": (out, "figure"), "--npz": (npz, "npz")}, force=force)
+    check_frames(time_list, option="--times")
+    check_time_steps(time_list, method=method, tau=tau)
+    with flag_errors(FLAGS):
         result = run_osmosis(
             image,
             guidance=guidance,

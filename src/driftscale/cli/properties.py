@@ -17,7 +17,9 @@ from driftscale.cli._common import (
     ForceOption,
     JsonOption,
     SeedOption,
-    check_output,
+    check_limit,
+    check_output_folder,
+    check_T,
     error,
     flag_errors,
     parse_list,
@@ -28,7 +30,18 @@ from driftscale.cli._common import (
 
 DEFAULT_STEPS = "1,2,5,10,20,50,100,200,300,500,1000"
 DEFAULT_TIMES = "1,10,100,1000,10000"
-FLAGS = {"process": "--process", "scale": "--scale"}
+FLAGS = {
+    "process": "--process",
+    "scale": "--scale",
+    "data": "--data",
+    "schedule": "--schedule",
+    "steps": "--steps",
+    "times": "--times",
+    "num_samples": "--samples",
+    "num_test_samples": "--test-samples",
+    "level": "--level",
+    "T": "--T",
+}
 ProcessOption = Annotated[
     str, typer.Option(help="diffusion, osmosis, homogeneous, or all (side by side).")
 ]
@@ -82,6 +95,12 @@ def properties_command(
     if len(shape_list) != 2 or min(shape_list) < 2:
         raise error(f"`--shape` must be H,W with sizes >= 2, got {shape!r}")
     paths = _output_paths(out, force=force)
+    check_T(T)
+    for value, flag, limit in (
+        (samples, "--samples", 10**6),
+        (test_samples, "--test-samples", 10**5),
+    ):
+        check_limit(value, option=flag, limit=limit, what="samples", fix="use fewer")
     with flag_errors(FLAGS):
         result = run_properties(
             process,
@@ -114,11 +133,9 @@ def _output_paths(out: Path | None, *, force: bool) -> dict[str, Path]:
     """``lyapunov.png`` and ``properties.json`` in the folder ``--out``, checked; none without."""
     if out is None:
         return {}
-    if out.exists() and not out.is_dir():
-        raise error(f"`--out` {str(out)!r} is a file; give a folder")
-    return {
-        name: check_output(out / name, force=force) for name in ("lyapunov.png", "properties.json")
-    }
+    files = {"lyapunov.png": "figure", "properties.json": "json"}
+    check_output_folder(out, force=force, files=files)
+    return {name: out / name for name in files}
 
 
 def _lyapunov(reports: Any, seed: int) -> Any:

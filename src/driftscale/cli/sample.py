@@ -11,10 +11,13 @@ import numpy as np
 import typer
 
 from driftscale.cli._common import (
+    MAX_SAMPLES,
     ForceOption,
     JsonOption,
     SeedOption,
-    check_output,
+    check_limit,
+    check_outputs,
+    check_T,
     flag_errors,
     print_json,
     renamed_option,
@@ -29,6 +32,13 @@ FLAGS = {
     "heldout": "--heldout",
     "inpaint": "--inpaint",
     "point_index": "--point-index",
+    "num_samples": "--num-samples",
+    "num_steps": "--num-steps",
+    "sampler": "--sampler",
+    "eta": "--eta",
+    "schedule": "--schedule",
+    "threshold": "--threshold",
+    "T": "--T",
 }
 DenoiserOption = Annotated[
     str,
@@ -93,9 +103,11 @@ def sample_command(
     """
     from driftscale.experiments.reverse_sampling import run_sampling
 
-    for path, flag in ((out, "--out"), (nn_out, "--nn-out"), (npz, "--npz")):
-        check_output(path, force=force, option=flag)
+    outputs = {"--out": (out, "figure"), "--nn-out": (nn_out, "figure"), "--npz": (npz, "npz")}
+    check_outputs(outputs, force=force)
     count = renamed_option(num_samples, n, default=64, flag="--num-samples", old="--n")
+    check_T(T)
+    check_limit(count, option="--num-samples", limit=MAX_SAMPLES, what="samples", fix="draw fewer")
     with flag_errors(FLAGS):
         res = run_sampling(
             data,

@@ -16,9 +16,14 @@ from driftscale.cli._common import (
     SEED_HELP,
     ForceOption,
     JsonOption,
+    check_limit,
+    check_output_folder,
+    check_seed,
+    check_T,
+    flag_errors,
+    parse_list,
     print_json,
     renamed_option,
-    user_errors,
 )
 from driftscale.learned.config import TrainConfig
 
@@ -44,7 +49,9 @@ Mults = Annotated[str, typer.Option(help="Channel factor per resolution.")]
 Attention = Annotated[bool, typer.Option(help="Self-attention at the lowest resolution.")]
 Prediction = Annotated[str, typer.Option(help="epsilon | u0: what the network predicts.")]
 Every = Annotated[int, typer.Option(help="Steps between checkpoints.")]
-Seed = Annotated[int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.")]
+Seed = Annotated[
+    int, typer.Option(help=SEED_HELP + " Also seeds the held-out split.", callback=check_seed)
+]
 
 
 def set_threads(threads: int | None) -> None:
@@ -57,7 +64,67 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+# the TrainConfig field of each option (the settings a resumed run must not change)
+SETTINGS = {
+    "batch": "batch_size",
+    "lr": "learning_rate",
+    "base_channels": "base_channels",
+    "channel_mults": "channel_mults",
+    "attention": "attention",
+    "prediction": "prediction",
+    "schedule": "schedule",
+    "T": "T",
+    "ema_decay": "ema_decay",
+    "checkpoint_every": "checkpoint_every",
+    "dtype": "dtype",
+    "seed": "seed",
+}
+FLAGS = {
+    "steps": "--train-steps",
+    "batch_size": "--batch",
+    "learning_rate": "--lr",
+    "max_seconds": "--max-seconds",
+    "heldout": "--heldout",
+    "data": "--data",
+    "schedule": "--schedule",
+    "checkpoint_every": "--checkpoint-every",
+    "ema_decay": "--ema-decay",
+    "resume": "--resume",
+    "out": "--out",
+}
+MAX_BATCH = 65_536
+
+
+def _given(ctx: typer.Context) -> list[str]:
+    """The settings whose options were typed on the command line (compared on --resume)."""
+    sources = {option: ctx.get_parameter_source(option) for option in SETTINGS}
+    return [
+        field for option, field in SETTINGS.items()
+        if getattr(sources[option], "name", None) == "COMMANDLINE"
+    ]  # fmt: skip
+
+
+def _check_run(out: Path, *, force: bool, resume: bool, T: int, batch: int) -> None:
+    """The run folder and the sizes, before anything is loaded or trained."""
+    files = {} if resume else {"checkpoint.pt": "checkpoint", "config.json": "json"}
+    check_output_folder(out, force=True, files=files)
+    check_T(T)
+    check_limit(batch, option="--batch", limit=MAX_BATCH, what="images per step", fix="use fewer")
+
+
+def _interrupted(exc: Any) -> typer.Exit:
+    where = f"; checkpoint at step {exc.step} in {exc.checkpoint}" if exc.checkpoint else ""
+    typer.secho(
+        f"Error: interrupted (signal {exc.signum}) after step {exc.step}{where}; continue with "
+        "--resume",
+        err=True,
+        fg=typer.colors.RED,
+    )
+    return typer.Exit(128 + exc.signum)
+
+
 def train_command(
+    ctx: typer.Context,
     data: DataOption = "digits",
     train_steps: TrainSteps = None,
     steps: OldTrainSteps = None,
@@ -92,31 +159,29 @@ def train_command(
     """
     from driftscale.data import load_split
     from driftscale.learned.distributed import close_distributed, init_distributed
-    from driftscale.learned.training import train
+    from driftscale.learned.training import TrainingInterrupted, train
 
     total = renamed_option(
         train_steps, steps, default=_D.steps, flag="--train-steps", old="--steps"
     )
-    mults = tuple(int(v) for v in channel_mults.split(",") if v.strip())
+    _check_run(out, force=force, resume=resume, T=T, batch=batch)
+    mults = tuple(parse_list(channel_mults, option="--channel-mults", kind=int))
     options = dict(steps=total, batch_size=batch, learning_rate=lr, seed=seed, schedule=schedule)
     options |= dict(T=T, base_channels=base_channels, channel_mults=mults, attention=attention)
     options |= dict(prediction=prediction, ema_decay=ema_decay, checkpoint_every=checkpoint_every)
-    with user_errors():
+    with flag_errors(FLAGS):
         set_threads(threads)
         config = TrainConfig(**options, dtype=dtype)
         rank, _ = init_distributed()
         try:
             split = load_split(data, heldout=heldout, seed=seed, grey=grey)
             result = train(
-                split.train,
-                config=config,
-                run_dir=out,
-                resume=resume,
-                force=force,
-                data_spec=split.spec,
-                max_seconds=max_seconds,
-                progress=not json_out,
-            )
+                split.train, config=config, run_dir=out, resume=resume, force=force,
+                data_spec=split.spec, max_seconds=max_seconds, progress=not json_out,
+                resume_check=_given(ctx),
+            )  # fmt: skip
+        except TrainingInterrupted as exc:
+            raise _interrupted(exc) from None
         finally:
             close_distributed()
     if rank == 0:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from driftscale._validation import as_rng, check_array
+from driftscale._validation import as_rng, check_array, check_int
 from driftscale.typing import FloatArray, RNGLike
 
 __all__ = ["Permutation"]
@@ -45,12 +45,12 @@ class Permutation:
     @classmethod
     def translation(cls, dy: int, dx: int) -> Permutation:
         """Cyclic translation by ``dy`` rows and ``dx`` columns (``numpy.roll``)."""
-        return cls("translation", shift=(int(dy), int(dx)))
+        return cls("translation", shift=(check_int(dy, name="dy"), check_int(dx, name="dx")))
 
     @classmethod
     def rotation90(cls, k: int = 1) -> Permutation:
         """Rotation by ``k * 90`` degrees; for non-square images it swaps height and width."""
-        return cls("rotation90", k=int(k) % 4)
+        return cls("rotation90", k=check_int(k, name="k") % 4)
 
     @classmethod
     def from_indices(cls, indices: object) -> Permutation:

@@ -100,20 +100,30 @@ class Mixture1D:
         z = (x - mu) / sd
         return np.sum(w * np.exp(-0.5 * z**2) / (sd * math.sqrt(2.0 * math.pi)), axis=-1)
 
-    def cdf(self, x: Any) -> FloatArray:
-        """Cumulative distribution at ``x`` (point masses count from their location on)."""
+    def cdf(self, x: Any, *, left: bool = False) -> FloatArray:
+        """Cumulative distribution ``P(X <= x)`` at ``x`` (point masses count from their location
+        on); with ``left=True`` the left limit ``P(X < x)`` (a point mass at ``x`` not counted)."""
         from scipy.special import ndtr  # imported on first use: `import driftscale` stays light
 
         mu, sd, w = self._arrays()
         x = np.asarray(x, dtype=np.float64)[..., None]
         safe = np.where(sd > 0, sd, 1.0)
-        out = np.where(sd > 0, ndtr((x - mu) / safe), (x >= mu).astype(np.float64))
+        atom = (x > mu) if left else (x >= mu)
+        out = np.where(sd > 0, ndtr((x - mu) / safe), atom.astype(np.float64))
         return np.sum(w * out, axis=-1)
 
     def cell_averages(self, grid: Any) -> FloatArray:
-        """Exact cell averages ``(F(x_{i+1/2}) - F(x_{i-1/2})) / h`` on ``grid`` (a Grid1D)."""
+        """Exact cell averages ``(F(x_{i+1/2}^-) - F(x_{i-1/2}^-)) / h`` on ``grid`` (a Grid1D).
+
+        Cells are half-open, ``[x_{i-1/2}, x_{i+1/2})``, and the last one closed, as in
+        :func:`numpy.histogram` (and :meth:`Grid1D.histogram`): a point mass on a face belongs to
+        the cell on its right, so the closed form and a histogram of samples agree exactly.
+        """
         _check_grid(grid)
-        return np.diff(self.cdf(grid.faces)) / grid.h
+        faces = np.asarray(grid.faces, dtype=np.float64)
+        upper = self.cdf(faces, left=True)
+        upper[-1] = self.cdf(faces[-1])  # the last cell is closed: a mass on the upper face counts
+        return np.diff(upper) / grid.h
 
     def mass_outside(self, grid: Any) -> float:
         """Probability mass outside ``[grid.lower, grid.upper]`` (the truncation error)."""

@@ -4,6 +4,8 @@
   ratio of arXiv:2501.17054's question), :func:`memorization_report`.
 - :mod:`~driftscale.evaluation.frechet` -- Frechet distance between sample sets in the features of
   a classifier trained on the data (scikit-learn, imported on first use).
+- :mod:`~driftscale.evaluation.generalization` -- agreement of sample sets drawn from the same
+  noise (r^2, cosine similarity) and the copy fraction with a bootstrap interval.
 """
 
 from driftscale.evaluation.frechet import ClassifierFeatures, classifier_features, frechet_distance

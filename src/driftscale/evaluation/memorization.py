@@ -1,14 +1,15 @@
 r"""Memorisation: nearest training neighbours of generated samples and the d1/d2 copy criterion.
 
-Seed 002 ("Generative diffusion models from a PDE perspective", arXiv:2501.17054) shows that the
+"Generative diffusion models from a PDE perspective" (arXiv:2501.17054) shows that the
 exact reverse process of a finite data set converges to the training samples: it memorises. This
 module measures that for any set of samples. For each sample ``x``:
 
-- ``d1``, ``d2``: Euclidean distances to its nearest and second-nearest training images;
+- ``d1``, ``d2``: Euclidean distances to its nearest and second-nearest *distinct* training
+  images (duplicates in the training set count once);
 - ``ratio = d1 / d2``; a sample is *memorised* when ``ratio < threshold`` (``1/3``, the criterion
   of Yoon et al. 2023 and Gu et al. 2023 in the memorisation literature): it is much closer to one
-  training image than to any other. An exact copy (``d1 = 0``) has ratio 0, also when that image
-  appears twice in the training set (``d2 = 0``);
+  training image than to any other. An exact copy (``d1 = 0``) has ratio 0, and a near-copy of
+  an image that appears twice in the training set still has a small ratio (``d2 > 0``);
 - ``heldout_d1``: the distance to the nearest image of a held-out split (data the denoiser never
   saw), the yardstick for "new but plausible".
 
@@ -116,6 +117,14 @@ def _flat(x: Any, name: str) -> FloatArray:
     return arr.reshape(arr.shape[0], -1)
 
 
+def _check_same_size(q: FloatArray, r: FloatArray, q_shape: tuple, r_shape: tuple) -> None:
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(
+            f"`train` images must have the size of the samples ({q.shape[1]} values each), got "
+            f"{r.shape[1]}: samples {q_shape[1:]} vs train {r_shape[1:]}"
+        )
+
+
 def nearest_neighbours(
     queries: Any, reference: Any, *, k: int = 2, chunk_size: int = 2**20
 ) -> tuple[np.ndarray, FloatArray]:
@@ -130,11 +139,7 @@ def nearest_neighbours(
     """
     q = _flat(queries, "samples")
     r = _flat(reference, "train")
-    if q.shape[1] != r.shape[1]:
-        raise ValueError(
-            f"`train` images must have the size of the samples ({q.shape[1]} values each), got "
-            f"{r.shape[1]}: samples {np.shape(queries)[1:]} vs train {np.shape(reference)[1:]}"
-        )
+    _check_same_size(q, r, np.shape(queries), np.shape(reference))
     k = check_positive_int(k, name="k")
     if k > r.shape[0]:
         raise ValueError(f"`train` must hold at least {k} images for k = {k}, got {r.shape[0]}")
@@ -197,10 +202,8 @@ def memorization_report(
         raise ValueError(
             f"`train` must hold at least 2 images (d2 is the second-nearest), got {t_flat.shape[0]}"
         )
-    idx, dist = nearest_neighbours(s_flat, t_flat, k=2, chunk_size=chunk_size)
-    d1, d2 = dist[:, 0], dist[:, 1]
-    # d1 / d2, and 0 for exact copies (d1 = 0, also when d2 = 0 for a duplicated image)
-    ratio = np.where(d1 == 0.0, 0.0, d1 / np.where(d2 == 0.0, 1.0, d2))
+    _check_same_size(s_flat, t_flat, np.shape(samples), np.shape(train))
+    chunk_size = check_positive_int(chunk_size, name="chunk_size")
     heldout_d1 = None
     if heldout is not None:
         h_flat = _flat(heldout, "heldout")
@@ -210,11 +213,22 @@ def memorization_report(
                 f"each), got {h_flat.shape[1]}"
             )
         heldout_d1 = nearest_neighbours(s_flat, h_flat, k=1, chunk_size=chunk_size)[1][:, 0]
+    # d2 is the distance to the second-nearest *distinct* training image: with a duplicated
+    # image, a copy of it would otherwise have d1 = d2 (both ~0) and ratio 1, "not memorised"
+    distinct, first = np.unique(t_flat, axis=0, return_index=True)
+    if distinct.shape[0] < 2:
+        raise ValueError(
+            f"`train` must hold at least 2 distinct images (d2 is the second-nearest), got "
+            f"{distinct.shape[0]} distinct among {t_flat.shape[0]}"
+        )
+    idx, dist = nearest_neighbours(s_flat, distinct, k=2, chunk_size=chunk_size)
+    d1, d2 = dist[:, 0], dist[:, 1]  # d2 > 0: the images are distinct
+    ratio = d1 / d2
     return MemorizationReport(
         d1=d1,
         d2=d2,
         ratio=ratio,
-        nearest_index=idx[:, 0],
+        nearest_index=first[idx[:, 0]],  # an index into `train`
         fraction_memorized=float(np.mean(ratio < threshold)),
         heldout_d1=heldout_d1,
         threshold=threshold,

@@ -67,7 +67,7 @@ def image_input(image: Any, *, grey: bool, name: str = "image") -> tuple[FloatAr
     converts files only: a colour array with ``grey=True`` is an error.
     """
     if isinstance(image, str | Path):
-        return load_image(image, grey=grey), str(image)
+        return load_image(image, grey=grey, name=name), str(image)
     arr = check_image(image, name=name).copy()
     if grey and arr.ndim == 3:
         raise ValueError(

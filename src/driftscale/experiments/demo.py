@@ -1,17 +1,20 @@
 """The main job: every demo experiment on the embedded data, with one seed.
 
 :func:`run_demo` runs, in this order, the forward film strip of the cat (Peter 2023, Eq. 4-5,
-beta = 0.02), the paper's Fig. 1 (probabilistic diffusion above osmosis), the property report
-(Properties 1-5, Prop. 1-4, Eq. 28), the Fokker-Planck solution against its closed form and Monte
-Carlo (Eq. 24), and the exact reverse process on the digits with its memorisation report
-(arXiv:2501.17054). Each part returns the typed result of its experiment and the summary that
-``driftscale demo`` writes into ``summary.json``; nothing here writes files.
+beta = 0.02), the paper's Fig. 1 (probabilistic diffusion above osmosis), the same two processes
+at 40 log-spaced scales for the report's slider (:mod:`driftscale.experiments.scales`), the
+property report (Properties 1-5, Prop. 1-4, Eq. 28), the Fokker-Planck solution against its
+closed form and Monte Carlo (Eq. 24), and the exact reverse process on the digits with its
+memorisation report (arXiv:2501.17054). Each part returns the typed result of its experiment and
+the summary that ``driftscale demo`` writes into ``summary.json``; :meth:`DemoPart.record` and
+:meth:`DemoPart.arrays` are what it writes into ``results/`` for the HTML report
+(:mod:`driftscale.report`), which is rendered from those files alone. Nothing here writes files.
 
 Examples
 --------
 >>> from driftscale.experiments.demo import DEMO_PARTS
 >>> DEMO_PARTS
-('forward', 'compare', 'properties', 'fokker-planck', 'reverse')
+('forward', 'compare', 'scales', 'properties', 'fokker-planck', 'reverse')
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEMO_PARTS", "DemoPart", "DemoResult", "run_demo", "run_demo_part"]
+__all__ = ["DEMO_PARTS", "DemoPart", "DemoResult", "demo_settings", "run_demo", "run_demo_part"]
 
-DEMO_PARTS = ("forward", "compare", "properties", "fokker-planck", "reverse")
+DEMO_PARTS = ("forward", "compare", "scales", "properties", "fokker-planck", "reverse")
 
 FORWARD_STEPS = (0, 10, 50, 100, 250, 500)
+NUM_SCALES = 40  # frames per process under the report's slider
 PROPERTY_SHAPE = (24, 36)  # the grey cat for osmosis and homogeneous diffusion
 NUM_REVERSE_SAMPLES = 128
 # (label, sampler, number of steps; None = all T steps)
@@ -67,6 +71,34 @@ class DemoPart:
         """``{"summary": ..., "seconds": ...}`` (the files are added by the writer)."""
         return {"summary": self.summary, "seconds": round(self.seconds, 2)}
 
+    def record(self) -> dict[str, Any]:
+        """Every number of the part's result: its ``to_dict()`` (the ``--json`` schema of the
+        command that owns it), ``{"reports": [...]}`` for ``"properties"`` and
+        ``{"samplers": {label: ...}}`` for ``"reverse"``. The report reads it from
+        ``results/<name>.json``."""
+        if self.name == "properties":
+            return {"reports": [r.to_dict() for r in self.result]}
+        if self.name == "reverse":
+            return {"samplers": {label: r.to_dict() for label, r in self.result.items()}}
+        return self.result.to_dict()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays the report draws that :meth:`record` does not hold (``results/<name>.npz``):
+        for ``"fokker-planck"`` the densities on the grid; empty for the other parts (their
+        images are the PNG files of the part)."""
+        if self.name != "fokker-planck":
+            return {}
+        c = self.result.comparison
+        return {
+            "steps": c.steps,
+            "alpha_bar": c.alpha_bar,
+            "x": c.grid.centres,
+            "faces": c.grid.faces,
+            "pde": c.pde,
+            "closed_form": c.closed_form,
+            "monte_carlo": c.monte_carlo,
+        }
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -100,6 +132,13 @@ def _compare(seed: int) -> tuple[Any, dict[str, Any]]:
 
     result = run_fig1("cat", rng=seed)
     return result, result.to_dict()
+
+
+def _scales(seed: int) -> tuple[Any, dict[str, Any]]:
+    from driftscale.experiments.scales import run_scales
+
+    result = run_scales("cat", num_scales=NUM_SCALES, rng=seed)
+    return result, result.summary()
 
 
 def _properties(seed: int) -> tuple[Any, dict[str, Any]]:
@@ -174,10 +213,32 @@ def _reverse(seed: int) -> tuple[Any, dict[str, Any]]:
 _RUNNERS: dict[str, Callable[[int], tuple[Any, dict[str, Any]]]] = {
     "forward": _forward,
     "compare": _compare,
+    "scales": _scales,
     "properties": _properties,
     "fokker-planck": _fokker_planck,
     "reverse": _reverse,
 }
+
+
+def demo_settings() -> dict[str, Any]:
+    """The demo's fixed choices (its only option is the seed); every other setting of a part is
+    in the part's :meth:`DemoPart.record` (schedules, steps, times, shapes, seeds).
+
+    Examples
+    --------
+    >>> demo_settings()["num_scales"]
+    40
+    """
+    return {
+        "forward_steps": list(FORWARD_STEPS),
+        "num_scales": NUM_SCALES,
+        "property_shape": list(PROPERTY_SHAPE),
+        "num_reverse_samples": NUM_REVERSE_SAMPLES,
+        "reverse_samplers": [
+            {"label": label, "sampler": name, "num_steps": steps}
+            for label, name, steps in REVERSE_SAMPLERS
+        ],
+    }
 
 
 def _check_seed(seed: Any) -> int:

@@ -30,7 +30,13 @@ from driftscale.reverse.denoisers import ExactDenoiser
 from driftscale.reverse.samplers import sample, time_grid
 from driftscale.typing import FloatArray
 
-__all__ = ["DenoiserSamples", "FrechetDistances", "MemorizationRunResult", "run_memorization"]
+__all__ = [
+    "DenoiserSamples",
+    "FrechetDistances",
+    "MemorizationRunResult",
+    "checkpoint_split",
+    "run_memorization",
+]
 
 
 @dataclass(frozen=True)
@@ -143,8 +149,9 @@ class MemorizationRunResult:
         return out
 
 
-def _training_split(checkpoint: Path, data: str | None) -> tuple[dict[str, Any], DataSplit]:
-    """The checkpoint and its training split, rebuilt from the stored spec and checked."""
+def checkpoint_split(checkpoint: Path, data: str | None) -> tuple[dict[str, Any], DataSplit]:
+    """The checkpoint and its training split, rebuilt from the stored spec and checked against
+    the stored fingerprint (a changed data set is refused)."""
     from driftscale.learned.checkpoints import CheckpointError, load_checkpoint
     from driftscale.learned.config import data_fingerprint
 
@@ -255,7 +262,7 @@ def run_memorization(
     """
     from driftscale.learned.denoiser import load_denoiser
 
-    state, split = _training_split(Path(checkpoint), data)
+    state, split = checkpoint_split(Path(checkpoint), data)
     held = split.heldout
     baseline = None
     if held is not None and held.shape[0] >= 2:

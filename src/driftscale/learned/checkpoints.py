@@ -16,6 +16,7 @@ Every check happens before anything is written.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,10 @@ def save_checkpoint(state: dict[str, Any], run_dir: str | os.PathLike[str]) -> P
     p = Path(run_dir)
     p.mkdir(parents=True, exist_ok=True)
     full = {"format": FORMAT, "version": VERSION, **state}
-    _atomic_write(p / CHECKPOINT_NAME, lambda tmp: torch.save(full, tmp))
+    buffer = io.BytesIO()  # torch.save names the archive after a file; a buffer's is fixed,
+    torch.save(full, buffer)  # so the same state gives the same bytes (comparable by hash)
+    data = buffer.getvalue()
+    _atomic_write(p / CHECKPOINT_NAME, lambda tmp: Path(tmp).write_bytes(data))
     meta = {k: full[k] for k in ("format", "version", "step", "config", "network", "schedule")}
     meta["data"] = full["data"]
     text = json.dumps(meta, indent=2)

@@ -30,10 +30,13 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +59,7 @@ from driftscale.learned.unet import UNet, to_channels_first
 from driftscale.schedules import Schedule
 
 # load_denoiser lives in learned.denoiser; it stays importable from here, its former home
-__all__ = ["TrainResult", "load_denoiser", "train"]
+__all__ = ["TrainResult", "TrainingInterrupted", "load_denoiser", "train"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,52 @@ class _Run:
         save_checkpoint(state, self.run_dir)
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training between two steps; the checkpoint holds ``step``."""
+
+    def __init__(self, step: int, signum: int, checkpoint: str | None) -> None:
+        super().__init__(f"interrupted by signal {signum} at step {step}")
+        self.step, self.signum, self.checkpoint = step, signum, checkpoint
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM (in the main thread) instead of acting at once: the loop stops
+    after the step in progress, so the checkpoint holds a consistent state."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in old:
+        signal.signal(s, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _check_resume_settings(
+    config: TrainConfig, stored: TrainConfig, state: dict[str, Any], compare: Sequence[str] | None
+) -> None:
+    """Refuse a resumed run whose settings differ from the stored ones, or which would end
+    before the step already reached."""
+    names = [f for f in config.to_dict() if f != "steps"] if compare is None else compare
+    changed = [n for n in names if getattr(config, n) != getattr(stored, n)]
+    if changed:
+        pairs = ", ".join(f"{n} {getattr(stored, n)!r} -> {getattr(config, n)!r}" for n in changed)
+        raise CheckpointError(
+            f"`resume` continues the stored run with its settings, but these differ: {pairs}; "
+            "drop them (only `steps` may change) or start a new run"
+        )
+    if config.steps < int(state["step"]):
+        raise ValueError(
+            f"`steps` must be at least the step already reached ({int(state['step'])}) to "
+            f"resume, got {config.steps}; give the new total"
+        )
+
+
 def _resolve(
     images: np.ndarray,
     config: TrainConfig,
@@ -216,6 +265,7 @@ def _resolve(
     resume: bool,
     force: bool,
     max_seconds: float | None,
+    compare: Sequence[str] | None = None,
 ) -> tuple[TrainConfig, dict[str, Any] | None]:
     """Check the options and the run folder; with ``resume`` the stored settings (new steps)."""
     if resume and run_dir is None:
@@ -228,6 +278,8 @@ def _resolve(
         return config, None
     state = load_checkpoint(run_dir)  # RunNotFoundError / CheckpointError
     _check_resume(state, tuple(images.shape[1:]), digest, run_dir)
+    stored = TrainConfig.from_dict(state["config"])
+    _check_resume_settings(config, stored, state, compare)
     return TrainConfig.from_dict({**state["config"], "steps": config.steps}), state
 
 
@@ -340,21 +392,32 @@ def _loop(
     step = run.start
     run.model.train()
     try:
-        while step < cfg.steps:
-            run.losses.append(one_step(step))
-            step += 1
-            if bar is not None:
-                bar(step, run.losses[-1])
-            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+        with _deferred_signals() as received:
+            while step < cfg.steps:
+                run.losses.append(one_step(step))
+                step += 1
+                if bar is not None:
+                    bar(step, run.losses[-1])
+                if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                    run.checkpoint(step)
+                if _should_stop(run, t0, max_seconds, received):
+                    break
+            if received:
                 run.checkpoint(step)
-            if max_seconds is not None and stop_all(
-                time.perf_counter() - t0 > max_seconds, run.device
-            ):
-                break
+                where = None if run.run_dir is None else str(run.run_dir)
+                raise TrainingInterrupted(step, received[0], where)
     finally:
         if bar is not None and hasattr(bar, "close"):
             bar.close()
     return step, time.perf_counter() - t0
+
+
+def _should_stop(run: _Run, t0: float, max_seconds: float | None, received: list[int]) -> bool:
+    """Out of time or interrupted (on any process: all stop together)."""
+    late = max_seconds is not None and time.perf_counter() - t0 > max_seconds
+    if max_seconds is None and run.world == 1:
+        return bool(received)
+    return stop_all(late or bool(received), run.device)
 
 
 def train(
@@ -368,6 +431,7 @@ def train(
     device: str | torch.device | None = None,
     max_seconds: float | None = None,
     progress: bool | Callable[[int, float], Any] = False,
+    resume_check: Sequence[str] | None = None,
 ) -> TrainResult:
     r"""Train a U-Net denoiser on ``data`` with the DDPM loss (Ho et al. 2020, Eq. 14; Eq. 5).
 
@@ -377,7 +441,8 @@ def train(
         Training images, already scaled (``[-1, 1]``, see :mod:`driftscale.data`). Not modified.
     config : TrainConfig, optional
         Settings; default ``TrainConfig()``. With ``resume`` the stored settings are used and
-        only ``config.steps`` (the new total) is taken from here.
+        only ``config.steps`` (the new total, at least the step reached) is taken from here;
+        any other setting of ``config`` that differs from the stored one is refused.
     run_dir : path, optional
         Folder for ``checkpoint.pt`` and ``config.json`` (written atomically every
         ``checkpoint_every`` steps and at the end, by process 0). ``None``: nothing is written.
@@ -393,6 +458,9 @@ def train(
         Stop after this much wall-clock time (checked each step; all processes stop together).
     progress : bool or callable
         ``True``: a tqdm bar with the loss; a callable gets ``(step, loss)`` after each step.
+    resume_check : sequence of str, optional
+        With ``resume``: the settings of ``config`` compared with the stored ones (default:
+        all but ``steps``; none when ``config`` is ``None``). The CLI passes the flags given.
 
     Returns
     -------
@@ -405,8 +473,13 @@ def train(
     RunNotFoundError
         ``resume`` without a run (folder or checkpoint) in ``run_dir``.
     CheckpointError
-        A corrupt checkpoint, or one of another image size or other data.
+        A corrupt checkpoint, or one of another image size or other data, or ``resume`` with
+        changed settings.
+    TrainingInterrupted
+        SIGINT or SIGTERM arrived: the checkpoint at the step reached was written first.
     """
+    if config is None and resume_check is None:
+        resume_check = ()
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise TypeError(f"`config` must be a TrainConfig, got {type(config).__name__}")
@@ -414,8 +487,9 @@ def train(
     image_shape = tuple(int(s) for s in images.shape[1:])
     digest = data_fingerprint(images)
     config, state = _resolve(
-        images, config, digest, run_dir=run_dir, resume=resume, force=force, max_seconds=max_seconds
-    )
+        images, config, digest, run_dir=run_dir, resume=resume, force=force,
+        max_seconds=max_seconds, compare=resume_check,
+    )  # fmt: skip
     net_config = config.network_config(image_shape)  # NetworkShapeError before any write
     rank, world = dist_info()
     plan = _BatchPlan(images.shape[0], config.batch_size, config.seed, rank, world)

@@ -12,9 +12,14 @@
   shift-and-invert Lanczos with one sparse factorisation per band of times (long times).
 - :mod:`~driftscale.osmosis.guidance` -- the positive Gaussian noise guidance of Fig. 1
   (:func:`noise_guidance`, explicit ``offset``).
+- :mod:`~driftscale.osmosis.steady` -- the steady state for any drift field by one sparse solve
+  (:func:`solve_steady_state`: pinned-pixel LU or AMG; fixed pixels for local editing).
+- :mod:`~driftscale.osmosis.editing` -- osmosis for visual computing: :func:`remove_shadow`,
+  :func:`clone` (global / local), :func:`inpaint` from a sparse drift (Weickert et al. 2013).
 """
 
 from driftscale.osmosis.chebyshev import ChebyshevExpm
+from driftscale.osmosis.editing import EditResult, clone, inpaint, remove_shadow
 from driftscale.osmosis.evolution import ConvergenceError, Osmosis
 from driftscale.osmosis.expm import ExpmResult, ShiftInvertExpm
 from driftscale.osmosis.guidance import DEFAULT_NOISE_OFFSET, noise_guidance
@@ -26,19 +31,26 @@ from driftscale.osmosis.operator import (
     osmosis_operator,
     symmetrised_operator,
 )
+from driftscale.osmosis.steady import SteadyState, solve_steady_state
 
 __all__ = [
     "DEFAULT_NOISE_OFFSET",
     "ChebyshevExpm",
     "ConvergenceError",
     "DriftField",
+    "EditResult",
     "ExpmResult",
     "HomogeneousDiffusion",
     "Osmosis",
     "ShiftInvertExpm",
+    "SteadyState",
     "canonical_drift",
+    "clone",
     "explicit_step_bound",
+    "inpaint",
     "noise_guidance",
     "osmosis_operator",
+    "remove_shadow",
+    "solve_steady_state",
     "symmetrised_operator",
 ]

@@ -8,6 +8,11 @@ r"""The reverse process (Section 3.2 of Peter 2023; arXiv:2501.17054).
   probability-flow ODE samplers (one file per rule, registry :data:`SAMPLERS`) over any
   :class:`Denoiser`.
 - :mod:`~driftscale.reverse.point_law` -- the explicit reverse law for one starting point.
+- :mod:`~driftscale.reverse.local` -- the local (LS) and equivariant local (ELS) score machines of
+  Kamb & Ganguli (arXiv:2412.20292) as denoisers; :mod:`~driftscale.reverse.patch_size` -- their
+  patch-size rules and calibration to a network.
+- :mod:`~driftscale.reverse.smoothed` -- the smoothed exact denoiser (Scarvelis et al.,
+  arXiv:2310.12395).
 """
 
 from driftscale.reverse.denoisers import (
