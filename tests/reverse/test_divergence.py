@@ -24,7 +24,7 @@ def exact(rng) -> ExactDenoiser:
 @pytest.mark.parametrize("step", [60, 300, 900])
 def test_jacobian_is_sqrt_ab_over_one_minus_ab_times_posterior_covariance(exact, rng, step):
     """d E[u0|x]/dx = sqrt(ab)/(1-ab) Cov[u0|x]: the closed form against central differences
-    of the denoiser itself (float64, h = 6e-6: truncation and rounding near 1e-9 here)."""
+    of the denoiser itself (float64, h = 1e-4 sigma_i: truncation and rounding near 1e-8)."""
     x = rng.standard_normal((5, 9))
     closed = jacobian_oracle(exact)
     fd = jacobian_oracle(exact, jacobian="finite-difference")

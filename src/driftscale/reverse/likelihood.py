@@ -213,7 +213,8 @@ def likelihood(
     jacobian : {"auto", "finite-difference"}
         Where Jacobians come from (see :func:`~driftscale.reverse.divergence.jacobian_oracle`).
     fd_step : float
-        Step of the central differences for black-box denoisers.
+        Step of the central differences for black-box denoisers, relative to the noise level
+        (default for float64 denoisers; ``3e-2`` for float32 networks).
     batch_size : int
         Most images per denoiser call.
     progress : bool or callable
