@@ -9,6 +9,8 @@ The public API, re-exported from the modules that implement it:
   :class:`GaussianDenoiser`, :func:`sample`, :class:`SampleResult`; the learned
   :class:`NetworkDenoiser` and :func:`load_denoiser` (PyTorch, imported on first use)
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
+- likelihood: :func:`likelihood` (variational bound and probability-flow ODE, in bits/dim),
+  :class:`LikelihoodEstimate`, :class:`Quantisation`
 - osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
   :func:`noise_guidance`
 - the PDE view: :class:`VPSDE`, :class:`FokkerPlanck1D`
@@ -32,6 +34,8 @@ from driftscale.reverse import (
     SampleResult,
     sample,
 )
+from driftscale.reverse.likelihood import LikelihoodEstimate, likelihood
+from driftscale.reverse.quantisation import Quantisation
 from driftscale.schedules import (
     Schedule,
     ScheduleError,
@@ -52,6 +56,7 @@ __all__ = [
     "GaussianDenoiser",
     "HomogeneousDiffusion",
     "IsotropicGaussian",
+    "LikelihoodEstimate",
     "MemorizationReport",
     "NetworkDenoiser",
     "Osmosis",
@@ -59,6 +64,7 @@ __all__ = [
     "PointDenoiser",
     "ProbabilisticDiffusion",
     "PropertyReport",
+    "Quantisation",
     "SampleResult",
     "ScaleSpace",
     "Schedule",
@@ -69,6 +75,7 @@ __all__ = [
     "canonical_drift",
     "check_properties",
     "entropy_admissibility",
+    "likelihood",
     "load_dataset",
     "load_denoiser",
     "load_digits",

@@ -14,6 +14,7 @@ import typer
 from driftscale.cli.demo import demo
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
+from driftscale.cli.likelihood import likelihood_command
 from driftscale.cli.osmosis import compare_command, osmosis_command
 from driftscale.cli.properties import properties_command
 from driftscale.cli.sample import sample_command
@@ -37,6 +38,7 @@ app.command(name="sample")(sample_command)
 app.command(name="properties")(properties_command)
 app.command(name="train")(train_command)
 app.command(name="memorization")(memorization_command)
+app.command(name="likelihood")(likelihood_command)
 
 
 @app.command()
