@@ -118,6 +118,8 @@ def likelihood_command(
         raise error(f"`--route` must be one of vlb, ode, both, got {route!r}")
     if n < 0:
         raise error(f"`--n` must be a number of images >= 0 (0: all), got {n}")
+    if divergence not in ("exact", "hutchinson"):
+        raise error(f"`--divergence` must be one of exact, hutchinson, got {divergence!r}")
     check_output(out, force=force)
     from driftscale.experiments.likelihood_run import run_likelihood
     from driftscale.figures.likelihood import likelihood_histograms
