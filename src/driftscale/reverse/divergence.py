@@ -183,15 +183,38 @@ class EmpiricalPosterior:
                 out[sl] = (proj * w[:, None, :]) @ self.flat
         return out
 
+    def covariance(self, x: Any, log_alpha_bar: float) -> tuple[FloatArray, FloatArray]:
+        r"""Posterior mean ``(B, n)`` and covariance ``(B, n, n)`` for rows ``x`` at
+        :math:`\ln\bar\alpha` (measured from the heaviest training image, as :meth:`moments`)."""
+        x = np.asarray(x, dtype=np.float64)
+        n = self.flat.shape[1]
+        mean, cov = np.empty_like(x), np.empty((x.shape[0], n, n))
+        with blas_single_thread():
+            for sl in self._blocks(x.shape[0]):
+                w, star = self._weights(x[sl], np.full(sl.stop - sl.start, log_alpha_bar))
+                mean[sl] = w @ self.flat
+                for b, (wb, k) in enumerate(zip(w, star, strict=True)):
+                    # weights below 1e-18 of the largest change the covariance by < N 1e-18
+                    # (relative): left out, so that a concentrated posterior costs little
+                    keep = wb > 1e-18 * wb[k]
+                    centred = self.flat[keep] - self.flat[k]
+                    shift = mean[sl.start + b] - self.flat[k]
+                    cov[sl.start + b] = (centred.T * wb[keep]) @ centred - np.outer(shift, shift)
+        return mean, cov
+
 
 class JacobianOracle:
-    """The denoiser's mean, Jacobian-vector products and exact Jacobian trace at step ``i``.
+    r"""The denoiser's mean, Jacobian-vector products and exact Jacobian trace at step ``i``.
 
     Built by :func:`jacobian_oracle`; rows are flattened images ``(B, n)``. ``kind`` says where
     the Jacobian comes from: ``"exact-data"``, ``"gaussian"`` or ``"finite-difference"``.
+    Closed-form oracles are ``continuous``: they also give the mean, the trace and the whole
+    Jacobian at any noise level :math:`\ln\bar\alpha < 0` (:meth:`at`), between the integer
+    steps, which the adaptive ODE solver of :mod:`driftscale.reverse.probability_flow` needs.
     """
 
     kind = "finite-difference"
+    continuous = False
 
     def __init__(
         self, denoiser: Any, *, fd_step: float = DEFAULT_FD_STEP, batch_size: int = 8192
@@ -245,6 +268,7 @@ class JacobianOracle:
 
 class _ExactDataOracle(JacobianOracle):
     kind = "exact-data"
+    continuous = True
 
     def __init__(self, denoiser: ExactDenoiser, **kwargs: Any) -> None:
         super().__init__(denoiser, **kwargs)
@@ -265,14 +289,42 @@ class _ExactDataOracle(JacobianOracle):
         mean, trace_cov = self.posterior.moments(x, la)
         return mean, gain * trace_cov
 
+    def at(
+        self, x: FloatArray, log_alpha_bar: float, *, jacobian: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        """Mean ``(B, n)``, trace ``(B,)`` and, with ``jacobian``, ``J`` ``(B, n, n)`` at any
+        noise level (``log_alpha_bar < 0``)."""
+        gain = float(np.exp(0.5 * log_alpha_bar) / -np.expm1(log_alpha_bar))  # a / sigma^2
+        self.evaluations += x.shape[0]
+        if jacobian:
+            mean, cov = self.posterior.covariance(x, log_alpha_bar)
+            return mean, gain * np.einsum("bjj->b", cov), gain * cov
+        mean, trace_cov = self.posterior.moments(x, log_alpha_bar)
+        return mean, gain * trace_cov, None
+
 
 class _GaussianOracle(JacobianOracle):
     kind = "gaussian"
+    continuous = True
 
     def _gain(self, i: int) -> float:
-        ab = float(self.schedule.alpha_bar[i])
+        return self._gain_at(float(self.schedule.log_alpha_bar[i]))
+
+    def _gain_at(self, log_ab: float) -> float:
+        ab = float(np.exp(log_ab))
         s2 = self.denoiser.variance
-        return float(np.sqrt(ab) * s2 / (ab * s2 + (1.0 - ab)))  # a s^2 / (a^2 s^2 + sigma^2)
+        return float(np.sqrt(ab) * s2 / (ab * s2 - np.expm1(log_ab)))  # a s^2/(a^2 s^2 + sigma^2)
+
+    def at(
+        self, x: FloatArray, log_alpha_bar: float, *, jacobian: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        """Mean, trace and (with ``jacobian``) ``J = g I`` at any noise level."""
+        gain = self._gain_at(log_alpha_bar)
+        m = np.asarray(self.denoiser.mean, dtype=np.float64).reshape(-1)
+        self.evaluations += x.shape[0]
+        mean = m + gain * (x - np.exp(0.5 * log_alpha_bar) * m)
+        J = np.broadcast_to(gain * np.eye(self.dim), (x.shape[0], self.dim, self.dim))
+        return mean, np.full(x.shape[0], self.dim * gain), J if jacobian else None
 
     def jvp(self, x: FloatArray, i: int, v: FloatArray) -> FloatArray:
         return self._gain(i) * v

@@ -27,27 +27,16 @@ itself estimated from ``M`` importance-sampled steps per image.
 
 **ode** -- the probability-flow ODE (Song et al. 2021, Eq. 13) from the data, uniformly
 dequantised over its bins, to step ``T``, with the change of variables
-:math:`\ln p_0(x) = \ln p_T(x_T) + \int \nabla\cdot v\,dt`. It is integrated in
-:math:`y = x/\sigma` against the half log-SNR :math:`\lambda = \ln(\sqrt{\bar\alpha}/\sigma)`,
-where it reads :math:`dy/d\lambda = e^\lambda D(\sigma y, \lambda)` and
-:math:`d\ln p_y/d\lambda = -\sqrt{\bar\alpha}\,\mathrm{tr}\,J` (:math:`J = \partial D/\partial
-x`), so that :math:`\ln p_x = \ln p_y - d\ln\sigma`: near the data, where :math:`\sigma \to 0`
-and the usual form :math:`dx/dt` is stiff (its divergence grows like :math:`d/2\sigma^2`), the
-singular part is this exact volume term, and for a point mass (:math:`D` constant) the flow is
-exact. The denoiser is evaluated only at the integer steps of the schedule (the grid of
-``num_steps``); between them :math:`D` and :math:`\mathrm{tr}\,J` are taken as the quadratic in
-:math:`\bar\alpha` through the two previous points and the step's end (the smooth variable at both
-ends: small-noise expansions are in :math:`1-\bar\alpha`, large-noise ones in
-:math:`\bar\alpha`), with the weights of :math:`e^\lambda` and :math:`\sqrt{\bar\alpha}`
-integrated by 16-point Gauss-Legendre: a third-order exponential Adams predictor-corrector
-(DPM-Solver++'s data-prediction form; the first step is second order). Each step evaluates the
-denoiser at its start and at the predicted end; the implicit corrector is iterated for an image
-until it moves the image by less than ``1e-7`` (a few extra evaluations on the first, longest
-steps in :math:`\lambda`). The divergence is exact (closed form or ``d`` finite-difference JVPs,
-:mod:`driftscale.reverse.divergence`) or Hutchinson's estimate with ``num_probes`` Rademacher
-probes fixed along each trajectory. The ODE starts at ``start_step`` (default 1: the score of a
-finite data set is singular at step 0), so it measures the density of the model's step-1 marginal
-at the dequantised data, as Song et al.'s ``eps``.
+:math:`\ln p_0(x) = \ln p_T(x_T) + \int \nabla\cdot v\,dt`
+(:mod:`driftscale.reverse.probability_flow`): for any denoiser on the integer steps of its
+schedule (an exponential Adams predictor-corrector in log-SNR, accurate where the model's density
+is smooth, e.g. a trained network), for closed-form denoisers (the exact denoiser of a finite data
+set, Gaussian data) in continuous time by an adaptive stiff solver, since the exact model's flow
+contracts sharply between training images. The divergence is exact (the closed-form posterior
+covariance, or ``d`` finite-difference JVPs, :mod:`driftscale.reverse.divergence`) or Hutchinson's
+estimate with ``num_probes`` Rademacher probes fixed along each trajectory. The ODE starts at
+``start_step`` (default 1: the score of a finite data set is singular at step 0), so it measures
+the density of the model's step-1 marginal at the dequantised data, as Song et al.'s ``eps``.
 
 Both give a bound on the discrete NLL in nats; bits/dim = NLL / (d ln 2), for the ODE route
 :math:`-\ln p(y)/(d\ln 2) - \log_2\Delta` (:meth:`Quantisation.bits_per_dim`).
@@ -57,17 +46,14 @@ References
 .. [1] J. Ho, A. Jain, P. Abbeel, "Denoising diffusion probabilistic models", NeurIPS 2020.
 .. [2] Y. Song, J. Sohl-Dickstein, D. P. Kingma, A. Kumar, S. Ermon, B. Poole, "Score-based
        generative modeling through stochastic differential equations", ICLR 2021.
-.. [3] C. Lu, Y. Zhou, F. Bao, J. Chen, C. Li, J. Zhu, "DPM-Solver++: fast solver for guided
-       sampling of diffusion probabilistic models", arXiv:2211.01095 (2022).
-.. [4] A. Nichol, P. Dhariwal, "Improved denoising diffusion probabilistic models", ICML 2021
+.. [3] A. Nichol, P. Dhariwal, "Improved denoising diffusion probabilistic models", ICML 2021
        (importance sampling of the VLB terms).
-.. [5] P. Peter, "Generalised Scale-Space Properties for Probabilistic Diffusion Models",
+.. [4] P. Peter, "Generalised Scale-Space Properties for Probabilistic Diffusion Models",
        SSVM 2023, LNCS 14009, pp. 601-613.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +70,7 @@ from driftscale.reverse.divergence import (
     jacobian_oracle,
     rademacher,
 )
+from driftscale.reverse.probability_flow import SOLVERS, flow_log_density
 from driftscale.reverse.quantisation import Quantisation
 from driftscale.reverse.samplers import time_grid
 from driftscale.schedules import Schedule
@@ -93,16 +80,6 @@ __all__ = ["ROUTES", "LikelihoodEstimate", "likelihood"]
 
 ROUTES: tuple[str, ...] = ("vlb", "ode")
 Route = Literal["vlb", "ode"]
-_LOG_2PI = math.log(2.0 * math.pi)
-_ORDER = 3  # the ODE's multistep order: D and tr J quadratic through two past points and the end
-# The corrector is iterated on an image until its corrected x moves by less than this (in data
-# units), at most _MAX_CORRECTIONS times: near the data, where the steps in lambda are largest,
-# one correction leaves errors near 1e-5 for smooth data laws (measured on Gaussian data).
-_CORRECTOR_TOLERANCE = 1e-7
-_MAX_CORRECTIONS = 8
-# Gauss-Legendre nodes on [0, 1] for the quadrature weights of one ODE step
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
-_GL_NODES, _GL_WEIGHTS = 0.5 * (_GL_NODES + 1.0), 0.5 * _GL_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -173,6 +150,8 @@ def likelihood(
     start_step: int = 1,
     divergence: Literal["exact", "hutchinson"] = "exact",
     num_probes: int = 1,
+    ode_solver: Literal["auto", "grid", "bdf"] = "auto",
+    ode_tolerance: float = 1e-6,
     jacobian: str = "auto",
     fd_step: float = DEFAULT_FD_STEP,
     batch_size: int = 8192,
@@ -203,14 +182,20 @@ def likelihood(
         vlb: the model's step variance :math:`\tilde\beta_t` or :math:`\beta_t` (the decoder's
         is :math:`\beta_1` either way).
     num_steps : int, optional
-        ode: steps of the integrator between ``start_step`` and ``T`` (evenly spaced integer
-        steps); default every step.
+        ode, grid solver: steps between ``start_step`` and ``T`` (evenly spaced integer steps);
+        default every step.
     start_step : int
         ode: the step the ODE starts from, ``1 <= start_step < T``.
     divergence : {"exact", "hutchinson"}
         ode: the exact trace of the Jacobian or Hutchinson's estimate.
     num_probes : int
         ode: Rademacher probes per image for ``"hutchinson"``.
+    ode_solver : {"auto", "grid", "bdf"}
+        ode: ``"grid"`` steps along the schedule's integer steps (any denoiser), ``"bdf"`` is
+        SciPy's adaptive stiff solver in continuous time (closed-form denoisers, exact trace);
+        ``"auto"``: bdf where it applies (see :mod:`driftscale.reverse.probability_flow`).
+    ode_tolerance : float
+        ode, bdf: relative and absolute tolerance.
     jacobian : {"auto", "finite-difference"}
         Where Jacobians come from (see :func:`~driftscale.reverse.divergence.jacobian_oracle`).
     fd_step : float
@@ -242,7 +227,9 @@ def likelihood(
         opts = _vlb_options(denoiser.schedule, num_samples, timesteps, variance)
         run: Callable[..., LikelihoodEstimate] = _vlb
     else:
-        opts = _ode_options(denoiser.schedule, num_steps, start_step, divergence, num_probes)
+        opts = _ode_options(
+            oracle, num_steps, start_step, divergence, num_probes, ode_solver, ode_tolerance
+        )
         run = _ode
     # the batches here are small (one image set per step): BLAS threads only contend (measured
     # 30x slower on a loaded 2-core machine), so BLAS runs single-threaded during the call
@@ -293,9 +280,21 @@ def _vlb_options(
 
 
 def _ode_options(
-    schedule: Schedule, num_steps: int | None, start_step: int, divergence: str, num_probes: int
+    oracle: JacobianOracle,
+    num_steps: int | None,
+    start_step: int,
+    divergence: str,
+    num_probes: int,
+    solver: str,
+    tolerance: float,
 ) -> dict[str, Any]:
+    schedule = oracle.schedule
     check_choice(divergence, name="divergence", choices=("exact", "hutchinson"))
+    check_choice(solver, name="ode_solver", choices=("auto", *SOLVERS))
+    if solver == "auto":
+        solver = "bdf" if oracle.continuous and divergence == "exact" else "grid"
+    if not (math.isfinite(tolerance) and 0 < tolerance < 1):
+        raise ValueError(f"`ode_tolerance` must lie in (0, 1), got {tolerance!r}")
     start = int(start_step)
     if start != start_step or not 1 <= start < schedule.T:
         raise ValueError(
@@ -309,6 +308,8 @@ def _ode_options(
         "num_probes": check_positive_int(num_probes, name="num_probes")
         if divergence == "hutchinson"
         else None,
+        "solver": solver,
+        "tolerance": float(tolerance),
     }
 
 
@@ -476,128 +477,6 @@ def _vlb_sampled_terms(
     }
 
 
-# -- ode ------------------------------------------------------------------------------------------
-def _half_log_snr(schedule: Schedule) -> tuple[FloatArray, FloatArray]:
-    r""":math:`\lambda_i = \ln(\sqrt{\bar\alpha_i}/\sigma_i)` and :math:`\ln\sigma_i` for
-    ``i >= 1`` (index 0 is unused: :math:`\lambda_0 = \infty`)."""
-    la = np.asarray(schedule.log_alpha_bar)
-    with np.errstate(divide="ignore"):
-        log_sigma = 0.5 * np.log(-np.expm1(la))
-    return 0.5 * la - log_sigma, log_sigma
-
-
-def _step_weights(
-    lam_a: float, lam_b: float, nodes: list[float], kernel: Callable[[FloatArray], FloatArray]
-) -> FloatArray:
-    r"""Weights ``w_j`` with :math:`\int_{\lambda_a}^{\lambda_b} k(\lambda)\,P(\lambda)\,
-    d\lambda = \sum_j w_j P(\nu_j)` for ``P`` the polynomial in :math:`\bar\alpha(\lambda) =
-    (1 + e^{-2\lambda})^{-1}` through the ``nodes`` :math:`\nu_j` (Gauss-Legendre, 16 points)."""
-    h = lam_b - lam_a
-    lam = lam_a + h * _GL_NODES
-    ab = 1.0 / (1.0 + np.exp(-2.0 * lam))
-    ab_nodes = 1.0 / (1.0 + np.exp(-2.0 * np.asarray(nodes)))
-    weights = np.empty(len(nodes))
-    for j in range(len(nodes)):
-        basis = np.ones_like(lam)
-        for m in range(len(nodes)):
-            if m != j:
-                basis *= (ab - ab_nodes[m]) / (ab_nodes[j] - ab_nodes[m])
-        weights[j] = h * np.sum(_GL_WEIGHTS * kernel(lam) * basis)
-    return weights
-
-
-def _sqrt_ab(lam: FloatArray) -> FloatArray:
-    r""":math:`\sqrt{\bar\alpha} = (1 + e^{-2\lambda})^{-1/2}`, the kernel of the divergence."""
-    return np.exp(-0.5 * np.logaddexp(0.0, -2.0 * lam))
-
-
-def _field(
-    oracle: JacobianOracle, x: FloatArray, i: int, probes: FloatArray | None
-) -> tuple[FloatArray, FloatArray]:
-    """Denoiser mean and Jacobian trace (exact ``(n, 1)`` or one per probe ``(n, K)``)."""
-    if probes is None:
-        mean, trace = oracle.trace(x, i)
-        return mean, trace[:, None]
-    mean = oracle.mean(x, i)
-    jv = oracle.jvp(x, i, probes)
-    return mean, np.einsum("nkj,nkj->nk", probes, jv)
-
-
-def _combine(weights: FloatArray, values: list[FloatArray]) -> FloatArray:
-    return sum((w * v for w, v in zip(weights, values, strict=True)), np.zeros_like(values[0]))
-
-
-def _corrector(
-    oracle: JacobianOracle,
-    y: FloatArray,
-    y_pred: FloatArray,
-    step: tuple[int, float, float],
-    past: list[tuple[float, FloatArray, FloatArray]],
-    probes: FloatArray | None,
-) -> tuple[FloatArray, FloatArray, int]:
-    """Iterate the implicit corrector, re-evaluating only the images whose corrected ``x`` moved
-    by more than ``_CORRECTOR_TOLERANCE`` (at most ``_MAX_CORRECTIONS`` evaluations); returns
-    ``y`` at the step's end, ``g`` there and the evaluations (images) spent."""
-    b, lam_a, lam_b = step
-    sigma_b = math.sqrt(-math.expm1(float(oracle.schedule.log_alpha_bar[b])))
-    nodes = [p[0] for p in past] + [lam_b]
-    w = _step_weights(lam_a, lam_b, nodes, np.exp)
-    active = np.arange(y.shape[0])
-    D_b, g_b = np.empty_like(y), np.empty((y.shape[0], past[-1][2].shape[1]))
-    spent = 0
-    for _ in range(_MAX_CORRECTIONS):
-        sub = None if probes is None else probes[active]
-        D_b[active], g_b[active] = _field(oracle, sigma_b * y_pred[active], b, sub)
-        spent += active.size
-        values = [p[1][active] for p in past] + [D_b[active]]
-        y_new = y[active] + _combine(w, values)
-        moved = sigma_b * np.max(np.abs(y_new - y_pred[active]), axis=1)
-        y_pred[active] = y_new
-        active = active[moved > _CORRECTOR_TOLERANCE]
-        if active.size == 0:
-            break
-    return y_pred, g_b, spent
-
-
-def _ode_flow(
-    oracle: JacobianOracle,
-    x: FloatArray,
-    grid: np.ndarray,
-    probes: FloatArray | None,
-    progress: Any,
-) -> tuple[FloatArray, FloatArray, int]:
-    r"""Integrate the flow from ``grid[0]`` to ``grid[-1]``; returns ``x_T``, the divergence
-    integral :math:`\int \nabla_y\cdot F\,d\lambda` per image and probe, and the vector-field
-    evaluations (images) spent."""
-    lam, log_sigma = _half_log_snr(oracle.schedule)
-    y = x / math.exp(log_sigma[grid[0]])
-    log_det = np.zeros((x.shape[0], 1 if probes is None else probes.shape[1]))
-    past: list[tuple[float, FloatArray, FloatArray]] = []
-    spent = 0
-    bar = progress_callback(progress, len(grid) - 1, "likelihood ode")
-    try:
-        for done, (a, b) in enumerate(itertools.pairwise(grid), start=1):
-            lam_a, lam_b = float(lam[a]), float(lam[b])
-            D_a, g_a = _field(oracle, math.exp(log_sigma[a]) * y, int(a), probes)
-            spent += y.shape[0]
-            past = (
-                [*past[-(_ORDER - 2) :], (lam_a, D_a, g_a)] if _ORDER > 2 else [(lam_a, D_a, g_a)]
-            )
-            # predictor: D extrapolated from the past points (DPM-Solver-1 on the first step)
-            w = _step_weights(lam_a, lam_b, [p[0] for p in past], np.exp)
-            y_pred = y + _combine(w, [p[1] for p in past])
-            y, g_b, used = _corrector(oracle, y, y_pred, (int(b), lam_a, lam_b), past, probes)
-            spent += used
-            v = _step_weights(lam_a, lam_b, [p[0] for p in past] + [lam_b], _sqrt_ab)
-            log_det += _combine(v, [p[2] for p in past] + [g_b])  # div_y F = sqrt(ab) tr J
-            if bar is not None:
-                bar(done)
-    finally:
-        if hasattr(bar, "close"):
-            bar.close()
-    return math.exp(log_sigma[grid[-1]]) * y, log_det, spent
-
-
 def _ode(
     oracle: JacobianOracle,
     x0: FloatArray,
@@ -607,15 +486,17 @@ def _ode(
     progress: Any,
     grid: np.ndarray,
     num_probes: int | None,
+    solver: str,
+    tolerance: float,
 ) -> LikelihoodEstimate:
     n, d = x0.shape
     y0 = q.dequantise(x0, rng=rng)
     probes = None if num_probes is None else rademacher((n, num_probes, d), rng=rng)
-    x_T, log_det, spent = _ode_flow(oracle, y0, grid, probes, progress)
-    _, log_sigma = _half_log_snr(oracle.schedule)
-    prior = 0.5 * np.einsum("nj,nj->n", x_T, x_T) + 0.5 * d * _LOG_2PI  # -ln N(x_T; 0, I)
-    volume = d * (log_sigma[grid[-1]] - log_sigma[grid[0]])  # p_x = p_y / sigma^d at both ends
-    per_probe = prior[:, None] - volume - log_det  # -ln p_start(y0), one per probe
+    flow = flow_log_density(
+        oracle, y0, grid=grid, solver=solver, probes=probes, tolerance=tolerance,
+        progress=progress,
+    )  # fmt: skip
+    per_probe = flow.neg_log_density  # -ln p_start(y0), one per probe
     neg_log_density = per_probe.mean(axis=1)
     K = per_probe.shape[1]
     if num_probes is None:
@@ -628,12 +509,16 @@ def _ode(
     settings = {
         "route": "ode",
         "schedule": oracle.schedule.to_dict(),
+        "solver": solver,
+        "tolerance": tolerance if solver == "bdf" else None,
         "start_step": int(grid[0]),
-        "num_steps": len(grid) - 1,
+        "num_steps": len(grid) - 1 if solver == "grid" else None,
         "divergence": "exact" if num_probes is None else "hutchinson",
         "num_probes": num_probes,
         "jacobian": oracle.kind,
         "fd_step": oracle.fd_step if oracle.kind == "finite-difference" else None,
+        "jacobian_evaluations": flow.jacobian_evaluations,
+        "unconverged_steps": int(flow.unconverged.sum()),
     }
     return LikelihoodEstimate(
         route="ode",
@@ -643,11 +528,12 @@ def _ode(
         quantisation=q,
         terms={
             "neg_log_density": neg_log_density,
-            "prior": prior,
-            "log_det": log_det.mean(axis=1),
-            "volume": np.full(n, volume),
+            "prior": flow.prior,
+            "log_det": flow.log_det.mean(axis=1),
+            "volume": np.full(n, flow.volume),
+            "unconverged_steps": flow.unconverged.astype(np.float64),
         },
-        num_function_evaluations=spent / n,
+        num_function_evaluations=flow.function_evaluations,
         denoiser_evaluations=oracle.evaluations,
         settings=settings,
     )
