@@ -63,47 +63,80 @@ def _table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def likelihood_command(
-    denoiser: Annotated[
-        str,
-        typer.Option(
-            help="'exact': the training split's posterior mean; or the run folder / checkpoint "
-            "of `driftscale train` (its EMA network, schedule and split)."
-        ),
-    ] = "exact",
-    data: Annotated[
-        str | None,
-        typer.Option(help="'digits' (default), 'cat', an image file or a folder (quantised)."),
-    ] = None,
-    route: Annotated[
-        str, typer.Option(help="vlb (variational bound) | ode (probability flow) | both.")
-    ] = "both",
-    n: Annotated[int, typer.Option("--n", help="Images per split (0: all of them).")] = 64,
-    heldout: Annotated[
-        float, typer.Option(help="Fraction held out (the split of `driftscale train`).")
-    ] = 0.1,
-    schedule: Annotated[str, typer.Option(help="Beta schedule of the exact denoiser.")] = (
-        "linear:1e-4,0.02"
+DenoiserOption = Annotated[
+    str,
+    typer.Option(
+        help="'exact': the training split's posterior mean; or the run folder / checkpoint of "
+        "`driftscale train` (its EMA network, schedule and split)."
     ),
-    T: Annotated[int | None, typer.Option("--T", "-T", help="Steps of the schedule.")] = None,
-    draws: Annotated[int, typer.Option(help="vlb: draws of u_t per term and image.")] = 2,
-    timesteps: Annotated[
-        int | None, typer.Option(help="vlb: importance-sample this many steps (default: all).")
-    ] = None,
-    num_steps: Annotated[
-        int | None, typer.Option(help="ode: integrator steps (evenly spaced); default all.")
-    ] = None,
-    divergence: Annotated[
-        str, typer.Option(help="ode: exact (Jacobian trace) | hutchinson (random probes).")
-    ] = "exact",
-    probes: Annotated[int, typer.Option(help="ode: Hutchinson probes per image.")] = 1,
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    seed: Annotated[int, typer.Option(help=SEED_HELP + " Also seeds the split.")] = 0,
-    out: Annotated[
-        Path, typer.Option(help="Figure: per-image bits/dim, train vs held-out (PNG).")
-    ] = Path("likelihood.png"),
-    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
-    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+]
+DataOption = Annotated[
+    str | None,
+    typer.Option(help="'digits' (default), 'cat', an image file or a folder (quantised)."),
+]
+RouteOption = Annotated[
+    str, typer.Option(help="vlb (variational bound) | ode (probability flow) | both.")
+]
+ImagesOption = Annotated[int, typer.Option("--n", help="Images per split (0: all of them).")]
+HeldoutOption = Annotated[
+    float, typer.Option(help="Fraction held out (the split of `driftscale train`).")
+]
+ScheduleOption = Annotated[str, typer.Option(help="Beta schedule of the exact denoiser.")]
+StepsOption = Annotated[int | None, typer.Option("--T", "-T", help="Steps of the schedule.")]
+DrawsOption = Annotated[int, typer.Option(help="vlb: draws of u_t per term and image.")]
+TimestepsOption = Annotated[
+    int | None, typer.Option(help="vlb: importance-sample this many steps (default: all).")
+]
+NumStepsOption = Annotated[
+    int | None,
+    typer.Option(help="ode, networks: integrator steps (evenly spaced); default all."),
+]
+DivergenceOption = Annotated[
+    str, typer.Option(help="ode: exact (Jacobian trace) | hutchinson (random probes).")
+]
+ProbesOption = Annotated[int, typer.Option(help="ode: Hutchinson probes per image.")]
+ThreadsOption = Annotated[int | None, typer.Option(help="torch CPU threads.")]
+SeedOption = Annotated[int, typer.Option(help=SEED_HELP + " Also seeds the split.")]
+OutOption = Annotated[
+    Path, typer.Option(help="Figure: per-image bits/dim, train vs held-out (PNG).")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def _figure(result: Any, summary: dict[str, Any], title: str) -> Any:
+    from driftscale.figures.likelihood import likelihood_histograms
+
+    refs = summary["reference_bits_per_dim"]
+    bits = {r: {s: result.bits_per_dim(r, s) for s in ("train", "heldout")} for r in result.gaps}
+    return likelihood_histograms(
+        bits,
+        references={
+            "uniform over training images": refs["uniform_over_training_images"],
+            f"uniform over {result.quantisation.levels} levels": refs["uniform_over_levels"],
+        },
+        title=title,
+    )
+
+
+def likelihood_command(
+    denoiser: DenoiserOption = "exact",
+    data: DataOption = None,
+    route: RouteOption = "both",
+    n: ImagesOption = 64,
+    heldout: HeldoutOption = 0.1,
+    schedule: ScheduleOption = "linear:1e-4,0.02",
+    T: StepsOption = None,
+    draws: DrawsOption = 2,
+    timesteps: TimestepsOption = None,
+    num_steps: NumStepsOption = None,
+    divergence: DivergenceOption = "exact",
+    probes: ProbesOption = 1,
+    threads: ThreadsOption = None,
+    seed: SeedOption = 0,
+    out: OutOption = Path("likelihood.png"),
+    force: ForceOption = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Negative log-likelihood in bits/dim of training and held-out images, by the DDPM
     variational bound and by the probability-flow ODE, over the data's own quantisation.
@@ -122,7 +155,6 @@ def likelihood_command(
         raise error(f"`--divergence` must be one of exact, hutchinson, got {divergence!r}")
     check_output(out, force=force)
     from driftscale.experiments.likelihood_run import run_likelihood
-    from driftscale.figures.likelihood import likelihood_histograms
 
     with user_errors():
         _threads(threads)
@@ -143,17 +175,7 @@ def likelihood_command(
             progress=not json_out,
         )
     summary = {"command": "likelihood", **result.to_dict()}
-    refs = summary["reference_bits_per_dim"]
-    bits = {r: {s: result.bits_per_dim(r, s) for s in ("train", "heldout")} for r in result.gaps}
-    fig = likelihood_histograms(
-        bits,
-        references={
-            "uniform over training images": refs["uniform_over_training_images"],
-            f"uniform over {result.quantisation.levels} levels": refs["uniform_over_levels"],
-        },
-        title=f"{summary['data']}, {denoiser} denoiser, seed {seed}",
-    )
-    save_figure(fig, out)
+    save_figure(_figure(result, summary, f"{summary['data']}, {denoiser}, seed {seed}"), out)
     summary["out"] = str(out)
     if json_out:
         print_json(summary)

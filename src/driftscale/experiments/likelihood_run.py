@@ -177,6 +177,31 @@ def _build(
     return _network(denoiser, data)
 
 
+def _estimate(
+    model: Any,
+    images: dict[str, np.ndarray],
+    q: Quantisation,
+    routes: list[str],
+    options: dict[str, dict[str, Any]],
+    seed: int,
+    progress: bool,
+) -> tuple[dict[str, dict[str, LikelihoodEstimate]], dict[str, float]]:
+    """Every route on every split, each with its own seeded generator; seconds per route."""
+    estimates: dict[str, dict[str, LikelihoodEstimate]] = {}
+    seconds: dict[str, float] = {}
+    for r, route in enumerate(routes):
+        start = time.perf_counter()
+        estimates[route] = {
+            name: likelihood(
+                model, images[name], route=route, quantisation=q, progress=progress,
+                rng=np.random.default_rng([seed, r, s]), **options[route],
+            )
+            for s, name in enumerate(SPLITS)
+        }  # fmt: skip
+        seconds[route] = time.perf_counter() - start
+    return estimates, seconds
+
+
 def run_likelihood(
     *,
     denoiser: str = "exact",
@@ -239,18 +264,7 @@ def run_likelihood(
         "ode": {"num_steps": num_steps, "divergence": divergence, "num_probes": num_probes}
         | ({} if fd_step is None else {"fd_step": fd_step}),
     }
-    estimates: dict[str, dict[str, LikelihoodEstimate]] = {}
-    seconds: dict[str, float] = {}
-    for r, route in enumerate(routes):
-        start = time.perf_counter()
-        estimates[route] = {
-            name: likelihood(
-                model, images[name], route=route, quantisation=q, progress=progress,
-                rng=np.random.default_rng([seed, r, s]), **options[route],
-            )
-            for s, name in enumerate(SPLITS)
-        }  # fmt: skip
-        seconds[route] = time.perf_counter() - start
+    estimates, seconds = _estimate(model, images, q, routes, options, seed, progress)
     settings = {
         "denoiser": denoiser,
         "denoiser_repr": repr(model),
