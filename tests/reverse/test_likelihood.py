@@ -16,8 +16,9 @@ from scipy.stats import norm
 
 from driftscale.learned.distributed import load_training_data
 from driftscale.reverse.denoisers import ExactDenoiser, GaussianDenoiser, PointDenoiser
-from driftscale.reverse.likelihood import _log_gaussian_bin, likelihood
+from driftscale.reverse.likelihood import likelihood
 from driftscale.reverse.quantisation import Quantisation, QuantisationError
+from driftscale.reverse.variational_bound import _log_gaussian_bin
 from driftscale.schedules import Schedule
 
 Q256 = Quantisation.uniform_levels(256)
