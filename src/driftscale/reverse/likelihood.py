@@ -87,11 +87,12 @@ class LikelihoodEstimate:
         vlb: ``prior`` (:math:`L_T`), ``diffusion`` (:math:`\\sum L_{t-1}`), ``decoder``
         (:math:`L_0`); ode: ``neg_log_density`` (:math:`-\\ln p(y)`, continuous, nats),
         ``prior`` (:math:`-\\ln p_T(x_T)`), ``log_det`` (the divergence integral),
-        ``volume`` (:math:`d\\ln(\\sigma_T/\\sigma_{start})`).
+        ``volume`` (grid solver: :math:`d\\ln(\\sigma_T/\\sigma_{start})`; bdf: 0),
+        ``unconverged_steps`` (grid steps whose corrector did not converge).
     num_function_evaluations : float
         vlb: denoiser steps used per image (``T``, or ``timesteps``); ode: evaluations of the
-        ODE's vector field per trajectory, averaged over the images (2 a step, plus the extra
-        corrector iterations).
+        ODE's vector field per trajectory, averaged over the images (grid: 2 a step, plus the
+        extra corrector iterations; bdf: the adaptive solver's).
     denoiser_evaluations : int
         Images passed through the denoiser (or its closed-form posterior moments), all images
         and probes together.
