@@ -173,7 +173,7 @@ def main() -> None:
     )
     for r in (ours, ref):
         print(
-            f"  {r['name']:<9} {r['seconds']:8.2f} s  {r['nfe']:8.1f} NFE/image  bits/dim "
+            f"  {r['name']:<9} {r['seconds']:8.2f} s  {r['nfe']:8.1f} NFE/trajectory  bits/dim "
             f"{r['bits_per_dim_mean']:.4f} +- {r['se']:.4f} (SE over images); error against the "
             f"closed form: RMS {r['error_rms']:.3g}, mean {r['error_mean']:.3g}"
         )

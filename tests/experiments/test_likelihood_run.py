@@ -96,6 +96,7 @@ def test_a_trained_run_goes_through_the_same_code(tiny_run):
     assert d["network_dtype"] == "float32" and d["schedule"]["T"] == 20
     assert d["routes"]["ode"]["settings"]["fd_step"] == FLOAT32_FD_STEP
     assert d["routes"]["ode"]["settings"]["jacobian"] == "finite-difference"
+    assert set(d["routes"]["ode"]["unconverged_steps"]) == {"train", "heldout"}
     for route in ("vlb", "ode"):
         for split in ("train", "heldout"):
             assert np.all(np.isfinite(res.bits_per_dim(route, split)))

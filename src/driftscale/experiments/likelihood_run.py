@@ -77,6 +77,9 @@ class LikelihoodResult:
                 "seconds": self.seconds[route],
                 "num_function_evaluations": {s: ests[s].num_function_evaluations for s in ests},
                 "denoiser_evaluations": {s: ests[s].denoiser_evaluations for s in ests},
+                "unconverged_steps": {
+                    s: ests[s].settings.get("unconverged_steps") for s in ests
+                },  # the grid solver's corrector; None for vlb
                 "settings": ests["train"].settings,
             }
         return {
