@@ -129,3 +129,19 @@ def test_constant_schedules_parse_round_trip(beta, T):
     s = Schedule.from_string(f"constant:{beta!r}", T=T)
     assert s.beta[1] == beta and s.T == T
     assert Schedule.from_string(s.to_string(), T=T) == s
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("cosine:-1", r"`s` \(cosine offset\) must lie in \[0, 1\]"),
+        ("cosine:0.008,1.5", "`max_beta` must lie strictly inside"),
+    ],
+)
+def test_bad_cosine_parameters_are_named_before_any_numpy_warning(spec, match):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning (division by zero) would fail here
+        with pytest.raises(ScheduleError, match=match):
+            Schedule.from_string(spec)

@@ -9,6 +9,8 @@ The public API, re-exported from the modules that implement it:
   :class:`GaussianDenoiser`, :func:`sample`, :class:`SampleResult`; the learned
   :class:`NetworkDenoiser` and :func:`load_denoiser` (PyTorch, imported on first use)
 - memorisation: :func:`memorization_report`, :class:`MemorizationReport`
+- likelihood: :func:`likelihood` (variational bound and probability-flow ODE, in bits/dim),
+  :class:`LikelihoodEstimate`, :class:`Quantisation`
 - osmosis: :class:`Osmosis`, :class:`HomogeneousDiffusion`, :func:`canonical_drift`,
   :func:`noise_guidance`; its steady state :func:`solve_steady_state` and the editing tools
   :func:`remove_shadow`, :func:`clone`, :func:`inpaint`
@@ -47,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "HomogeneousDiffusion": "driftscale.osmosis",
     "inpaint": "driftscale.osmosis",
     "IsotropicGaussian": "driftscale.distributions",
+    "likelihood": "driftscale.reverse.likelihood",
+    "LikelihoodEstimate": "driftscale.reverse.likelihood",
     "load_dataset": "driftscale.data",
     "load_denoiser": "driftscale.learned",
     "load_digits": "driftscale.data",
@@ -62,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "PointDenoiser": "driftscale.reverse",
     "ProbabilisticDiffusion": "driftscale.diffusion",
     "PropertyReport": "driftscale.properties",
+    "Quantisation": "driftscale.reverse.quantisation",
     "remove_shadow": "driftscale.osmosis",
     "run_disjoint_halves": "driftscale.experiments.generalization_run",
     "run_generalization": "driftscale.experiments.generalization_run",

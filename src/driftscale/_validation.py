@@ -50,7 +50,14 @@ def check_array(
     ndim: int | Iterable[int] | None = None,
     finite: bool = True,
 ) -> FloatArray:
-    """Coerce ``x`` to a float64 array, checking its rank and that it holds finite numbers."""
+    """Coerce ``x`` to a float64 array, checking its rank and that it holds finite numbers.
+
+    Complex input is refused (NumPy would drop the imaginary part with only a warning)."""
+    if np.iscomplexobj(x):
+        raise TypeError(
+            f"`{name}` must be an array of real numbers, got complex values; pass x.real or "
+            "abs(x) explicitly"
+        )
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

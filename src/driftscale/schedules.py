@@ -336,6 +336,14 @@ class CosineSchedule(Schedule):
     _params: ClassVar[tuple[str, ...]] = ("s", "max_beta")
     _required: ClassVar[int] = 1
 
+    def __post_init__(self) -> None:
+        # s < 0 makes f(0) = 0 or negative alpha_bar (division by zero, NaN betas)
+        if not (math.isfinite(self.s) and 0.0 <= self.s <= 1.0):
+            raise ValueError(f"`s` (cosine offset) must lie in [0, 1], got {self.s!r}")
+        if not (math.isfinite(self.max_beta) and 0.0 < self.max_beta < 1.0):
+            raise ValueError(f"`max_beta` must lie strictly inside (0, 1), got {self.max_beta!r}")
+        super().__post_init__()
+
     def _betas(self) -> FloatArray:
         t = np.arange(self.T + 1) / self.T
         f = np.cos((t + self.s) / (1.0 + self.s) * np.pi / 2.0) ** 2

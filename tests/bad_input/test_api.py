@@ -112,3 +112,13 @@ def test_sigterm_during_an_atomic_write_leaves_no_temp_file(tmp_path):
     assert proc.wait(timeout=20) == 128 + signal.SIGTERM
     time.sleep(0.1)
     assert list(tmp_path.iterdir()) == []  # neither the temp file nor a half-written target
+
+
+def test_complex_arrays_are_refused_not_cast():
+    import numpy as np
+
+    from driftscale import ProbabilisticDiffusion
+
+    f = np.ones((4, 4)) + 1j * np.ones((4, 4))
+    with pytest.raises(TypeError, match="must be an array of real numbers, got complex values"):
+        ProbabilisticDiffusion("constant:0.02").marginal(f, 1, rng=0)

@@ -15,6 +15,7 @@ from driftscale.cli.editing import clone_command, inpaint_command, shadow_comman
 from driftscale.cli.fokker_planck import fokker_planck
 from driftscale.cli.forward import forward
 from driftscale.cli.generalization import generalization_command
+from driftscale.cli.likelihood import likelihood_command
 from driftscale.cli.memorization import memorization_command
 from driftscale.cli.osmosis import osmosis_command
 from driftscale.cli.properties import properties_command
@@ -46,6 +47,7 @@ app.command(name="clone")(clone_command)
 app.command(name="inpaint")(inpaint_command)
 app.command(name="generalization")(generalization_command)
 app.command(name="report")(report_command)
+app.command(name="likelihood")(likelihood_command)
 
 
 @app.command()

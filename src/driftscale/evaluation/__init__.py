@@ -6,6 +6,7 @@
   a classifier trained on the data (scikit-learn, imported on first use).
 - :mod:`~driftscale.evaluation.generalization` -- agreement of sample sets drawn from the same
   noise (r^2, cosine similarity) and the copy fraction with a bootstrap interval.
+- :mod:`~driftscale.evaluation.likelihood` -- per-image bits/dim summaries, train against held-out.
 """
 
 from driftscale.evaluation.frechet import ClassifierFeatures, classifier_features, frechet_distance

@@ -74,8 +74,8 @@ def trained_network(
     Returns the ``NetworkDenoiser`` (EMA weights) and ``{"steps", "seconds", "reused"}``.
     """
     from driftscale.learned.config import data_fingerprint
-    from driftscale.learned.denoiser import NetworkDenoiser
-    from driftscale.learned.training import load_denoiser, train
+    from driftscale.learned.denoiser import NetworkDenoiser, load_denoiser
+    from driftscale.learned.training import train
 
     key = {
         "config": config.to_dict(),

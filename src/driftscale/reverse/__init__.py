@@ -11,6 +11,11 @@ r"""The reverse process (Section 3.2 of Peter 2023; arXiv:2501.17054).
 - :mod:`~driftscale.reverse.local` -- the local (LS) and equivariant local (ELS) score machines of
   Kamb & Ganguli (arXiv:2412.20292) as denoisers; :mod:`~driftscale.reverse.patch_size` -- their
   patch-size rules and calibration to a network.
+- :mod:`~driftscale.reverse.likelihood` -- negative log-likelihood and bits/dim of any denoiser's
+  reverse process: the variational bound (:mod:`~driftscale.reverse.variational_bound`, Ho et al.
+  2020) and the probability-flow ODE (:mod:`~driftscale.reverse.probability_flow`, Song et al.
+  2021) with exact or Hutchinson divergences (:mod:`~driftscale.reverse.divergence`) over the
+  data's quantisation (:mod:`~driftscale.reverse.quantisation`).
 - :mod:`~driftscale.reverse.smoothed` -- the smoothed exact denoiser (Scarvelis et al.,
   arXiv:2310.12395).
 """
