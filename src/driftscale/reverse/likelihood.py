@@ -149,7 +149,7 @@ def likelihood(
     ----------
     denoiser : Denoiser
         Predicts :math:`E[u_0 \mid u_i = x]`; its ``schedule`` defines the process.
-    data : ndarray of shape (num_images, *image_shape)
+    data : ndarray of shape ``(num_images, *image_shape)``
         Quantised images in the denoiser's units (e.g. scaled to ``[-1, 1]``).
     route : {"vlb", "ode"}
     quantisation : Quantisation, optional
