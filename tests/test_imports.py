@@ -56,3 +56,15 @@ def test_new_public_names_are_importable():
     from driftscale.pde import Mixture1D as PdeMixture1D
 
     assert PdeMixture1D is Mixture1D and GaussianMixture.__name__ == "GaussianMixture"
+
+
+def test_the_cli_starts_without_numpy_scipy_or_torch():
+    # `driftscale --help` imports every command module: they load their libraries on first use
+    # (benchmarks/bench_startup.py measures the start-up against `python -c pass`)
+    code = (
+        "import sys, driftscale.cli; "
+        "print(','.join(m for m in ('numpy', 'scipy', 'torch', 'matplotlib', 'sklearn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

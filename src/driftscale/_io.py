@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["atomic_path", "atomic_write_text", "to_jsonable"]
 
 
@@ -88,6 +86,8 @@ def to_jsonable(obj: Any) -> Any:
     arrays and scalars and paths are converted recursively; NaN becomes ``None`` and infinities
     the strings ``"inf"`` / ``"-inf"`` (JSON has no non-finite numbers).
     """
+    import numpy as np  # imported on first use: the CLI starts without NumPy
+
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         to_dict = getattr(obj, "to_dict", None)
         return to_jsonable(to_dict() if callable(to_dict) else dataclasses.asdict(obj))

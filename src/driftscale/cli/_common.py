@@ -14,7 +14,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from typer.core import TyperGroup
 
@@ -242,6 +241,8 @@ def save_figure(fig: Any, path: Path, *, dpi: int = 120) -> None:
 
 def save_npz(path: Path, **arrays: Any) -> None:
     """Write arrays to ``.npz`` atomically."""
+    import numpy as np  # imported on first use: `driftscale --help` starts without NumPy
+
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **arrays)
 

@@ -11,9 +11,8 @@ for the CLI contract and recorded in ``--json``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from driftscale._io import atomic_path
@@ -30,6 +29,9 @@ from driftscale.cli._common import (
     save_npz,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MASK_HELP = "Mask image file: pixels brighter than 127 are masked (white on black)."
 REFERENCE_HELP = "Reference image file (ground truth): adds PSNR numbers to the output."
@@ -70,6 +72,7 @@ def _shape(text: str | None) -> tuple[int, int] | None:
 
 
 def _save_image(path: Path, image: np.ndarray) -> None:
+    import numpy as np  # imported on first use: the CLI starts without NumPy
     from skimage import io
 
     pixels = np.clip(np.rint(image), 0, 255).astype(np.uint8)

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from driftscale.cli._common import (
@@ -136,6 +135,8 @@ def sample_command(
 
 def _write(res: Any, *, out: Path, nn_out: Path | None, npz: Path | None, seed: int) -> dict:
     """Draw and save the outputs; returns their paths for the summary."""
+    import numpy as np  # imported on first use: the CLI starts without NumPy
+
     from driftscale.figures.samples import nearest_neighbour_figure, sample_grid
 
     rep, s = res.memorization, res.sample

@@ -7,7 +7,9 @@ DistributedDataParallel, so there is one set of flags.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -27,7 +29,9 @@ from driftscale.cli._common import (
 )
 from driftscale.learned.config import TrainConfig
 
-_D = TrainConfig()  # the defaults of a training run: one set for the library and the command
+# the defaults of a training run: one set for the library and the command (read from the
+# dataclass fields, without building a TrainConfig: that would load NumPy at `driftscale --help`)
+_D = SimpleNamespace(**{f.name: f.default for f in fields(TrainConfig)})
 
 DataOption = Annotated[
     str, typer.Option(help="'digits' (8x8, embedded), 'cat', an image file or a folder.")

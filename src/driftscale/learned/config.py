@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from driftscale._validation import check_choice, check_positive_int
 from driftscale.learned.checkpoints import CheckpointError
-from driftscale.schedules import Schedule
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "DTYPES",
@@ -64,6 +63,11 @@ class UNetConfig:
     prediction: str = "epsilon"
 
     def __post_init__(self) -> None:
+        # imported here, not at the top: `driftscale --help` (which shows these defaults) starts
+        # without NumPy
+
+        from driftscale._validation import check_choice, check_positive_int
+
         shape = tuple(int(s) for s in self.image_shape)
         if len(shape) not in (2, 3) or min(shape) <= 0:
             raise NetworkShapeError(
@@ -142,6 +146,13 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        # imported here, not at the top: `driftscale --help` (which shows these defaults) starts
+        # without NumPy
+        import numpy as np
+
+        from driftscale._validation import check_choice, check_positive_int
+        from driftscale.schedules import Schedule
+
         check_positive_int(self.steps, name="steps")
         check_positive_int(self.batch_size, name="batch_size")
         check_positive_int(self.checkpoint_every, name="checkpoint_every")
@@ -185,5 +196,7 @@ class TrainConfig:
 
 def data_fingerprint(images: np.ndarray) -> str:
     """SHA-256 of the float64 bytes of the training images (to tell other data at resume)."""
+    import numpy as np
+
     arr = np.ascontiguousarray(images, dtype=np.float64)
     return hashlib.sha256(repr(arr.shape).encode() + arr.tobytes()).hexdigest()
