@@ -24,7 +24,7 @@ from driftscale.cli._common import (
     parse_list,
     print_json,
     save_figure,
-    save_npz,
+    write_outputs,
 )
 
 FLAGS = {
@@ -107,12 +107,9 @@ def forward(
 
 
 def _write_and_print(result: Any, *, out: Path, npz: Path | None, json_out: bool) -> None:
-    save_figure(_figure(result), out)
-    summary = result.to_dict() | {"out": str(out)}
-    if npz is not None:
-        arrays = {"steps": result.steps, "alpha_bar": result.alpha_bar, "f": result.f}
-        save_npz(npz, frames=result.frames, **arrays)
-        summary["npz"] = str(npz)
+    arrays = {"frames": result.frames, "steps": result.steps, "alpha_bar": result.alpha_bar}
+    arrays["f"] = result.f
+    summary = write_outputs(result.to_dict(), _figure(result), out=out, npz=npz, arrays=arrays)
     if json_out:
         print_json(summary)
         return
